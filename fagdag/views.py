@@ -1,0 +1,60 @@
+"""Operational endpoints and error pages of the whole site."""
+
+import math
+import sys
+
+from axes.helpers import get_cool_off
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.views.decorators.cache import never_cache
+
+from .middleware import database_unavailable_response
+
+
+@never_cache
+def healthz(request):
+    """The process is up and answers. Touches nothing else."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@never_cache
+def readyz(request):
+    """The database answers; 503 when it does not, so a load balancer takes this server out."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return JsonResponse({"database": "unavailable"}, status=503)
+    return JsonResponse({"database": "ok"})
+
+
+def server_error(request):
+    """``handler500``: the Danish 500 page, or the 503 page when the database is away.
+
+    Django calls it while handling the exception, so ``sys.exc_info()`` is the
+    error: a database that cannot be reached outside a view (say, in a
+    middleware) is answered like ``DatabaseUnavailableMiddleware`` answers it
+    in a view. The 500 page needs neither the database nor the request.
+    """
+    error = sys.exc_info()[1]
+    if isinstance(error, OperationalError | InterfaceError):
+        return database_unavailable_response()
+    return HttpResponseServerError(render_to_string("500.html"))
+
+
+def lockout(request, original_response=None, credentials=None):
+    """django-axes' answer to a locked-out admin login (``AXES_LOCKOUT_CALLABLE``)."""
+    cool_off = get_cool_off(request)
+    seconds = int(cool_off.total_seconds()) if cool_off else 0
+    response = render(
+        request,
+        "lockout.html",
+        {"retry_minutes": math.ceil(seconds / 60)},
+        status=429,
+    )
+    if seconds:
+        response["Retry-After"] = str(seconds)
+    return response
