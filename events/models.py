@@ -1,0 +1,454 @@
+"""The programme: events, their days, plenary sessions, workshop blocks and workshops.
+
+Programme times are wall-clock times at the venue: each item has a ``day`` and
+a start and end time of that day, shown as the seeds show them ("09.30–10.45").
+Aware datetimes (Europe/Copenhagen) are derived from them (``starts_at``) for
+calendars and comparisons. Storing the day lets the database itself refuse an
+item outside its event's days (triggers, see events/triggers.py).
+"""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+VENUE_TZ = ZoneInfo(settings.TIME_ZONE)
+
+
+class EventQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Event.Status.PUBLISHED)
+
+    def upcoming(self):
+        return self.filter(last_day__gte=timezone.localdate())
+
+    def public(self):
+        """Events whose page members may see: published or cancelled (to tell them so)."""
+        return self.filter(status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED])
+
+
+class Event(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(
+        _("web address"),
+        max_length=100,
+        unique=True,
+        help_text=_("The last part of the event's address, e.g. faglig-faellesskabsdag-2026."),
+    )
+    summary = models.TextField(
+        _("summary"), max_length=600, help_text=_("A few lines shown in the list of events.")
+    )
+    description = models.TextField(_("description"), blank=True)
+    organiser = models.CharField(
+        _("organiser"),
+        max_length=200,
+        help_text=_("Who holds the event, e.g. Dansk Socialrådgiverforening, Region Øst."),
+    )
+    contact_name = models.CharField(_("contact person"), max_length=200)
+    contact_email = models.EmailField(_("contact e-mail"))
+    is_online = models.BooleanField(
+        _("online event"),
+        default=False,
+        help_text=_("Held online; workshops then have a link that only attendees see."),
+    )
+    venue = models.CharField(
+        _("venue"), max_length=200, blank=True, help_text=_("Name of the place. Empty when online.")
+    )
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    first_day = models.DateField(_("first day"))
+    last_day = models.DateField(
+        _("last day"), help_text=_("The same as the first day for a one-day event.")
+    )
+    registration_opens = models.DateTimeField(_("registration opens"), null=True, blank=True)
+    registration_closes = models.DateTimeField(_("registration closes"), null=True, blank=True)
+    attendee_limit = models.PositiveIntegerField(
+        _("attendee limit"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The most attendees the event takes in all. Empty: only the workshops' seats limit it."
+        ),
+    )
+    price = models.DecimalField(
+        _("price (DKK)"),
+        max_digits=8,
+        decimal_places=2,
+        default=0,
+        help_text=_("0 for a free event; above 0, attendees give invoice details."),
+    )
+    changes_close = models.DateTimeField(
+        _("changes and cancellations close"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "After this, attendees can no longer change workshops or cancel through their "
+            "personal link and are asked to contact you. Empty: when the event begins."
+        ),
+    )
+    practical_information = models.TextField(
+        _("practical information"),
+        blank=True,
+        help_text=_("Sent in the confirmation e-mail: how to get there, what to bring, …"),
+    )
+    online_links_days_before = models.PositiveSmallIntegerField(
+        _("send online links (days before)"),
+        default=7,
+        help_text=_("For online events: how many days before the start attendees get their links."),
+    )
+    requires_membership_number = models.BooleanField(_("membership number required"), default=False)
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=Status.choices,
+        default=Status.DRAFT,
+        help_text=_("Only published events are shown to members."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["first_day", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_day__gte=models.F("first_day")),
+                name="event_last_day_not_before_first_day",
+                violation_error_message=_("The last day cannot be before the first day."),
+            ),
+            models.CheckConstraint(
+                condition=Q(registration_opens__isnull=True)
+                | Q(registration_closes__isnull=True)
+                | Q(registration_closes__gt=models.F("registration_opens")),
+                name="event_registration_closes_after_opens",
+                violation_error_message=_("Registration must close after it opens."),
+            ),
+            models.CheckConstraint(
+                condition=Q(price__gte=0),
+                name="event_price_not_negative",
+                violation_error_message=_("The price cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(attendee_limit__isnull=True) | Q(attendee_limit__gt=0),
+                name="event_attendee_limit_positive",
+                violation_error_message=_("The attendee limit must be at least 1."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("events:detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_free(self) -> bool:
+        return self.price == 0
+
+    @property
+    def days(self) -> list[datetime.date]:
+        count = (self.last_day - self.first_day).days + 1
+        return [self.first_day + datetime.timedelta(days=n) for n in range(count)]
+
+    class RegistrationState(models.TextChoices):
+        NOT_YET_OPEN = "not_yet_open", _("Registration has not opened yet")
+        OPEN = "open", _("Registration is open")
+        CLOSED = "closed", _("Registration is closed")
+        CANCELLED = "cancelled", _("The event is cancelled")
+        NOT_PUBLISHED = "not_published", _("The event is not published")
+
+    def registration_state(self, now: datetime.datetime | None = None) -> str:
+        now = now or timezone.now()
+        if self.status == self.Status.CANCELLED:
+            return self.RegistrationState.CANCELLED
+        if self.status != self.Status.PUBLISHED:
+            return self.RegistrationState.NOT_PUBLISHED
+        if self.registration_opens and now < self.registration_opens:
+            return self.RegistrationState.NOT_YET_OPEN
+        closes = self.registration_closes or datetime.datetime.combine(
+            self.first_day, datetime.time.min, tzinfo=VENUE_TZ
+        )
+        if now >= closes:
+            return self.RegistrationState.CLOSED
+        return self.RegistrationState.OPEN
+
+    @property
+    def registration_is_open(self) -> bool:
+        return self.registration_state() == self.RegistrationState.OPEN
+
+    @property
+    def starts_at(self) -> datetime.datetime:
+        return datetime.datetime.combine(self.first_day, datetime.time.min, tzinfo=VENUE_TZ)
+
+    @property
+    def is_fully_booked(self) -> bool:
+        """The attendee limit is reached (one query, only for events with a limit)."""
+        if self.attendee_limit is None:
+            return False
+        return self.registrations.filter(status="confirmed").count() >= self.attendee_limit
+
+    def changes_are_open(self, now: datetime.datetime | None = None) -> bool:
+        """Whether attendees may still change workshops or cancel themselves."""
+        now = now or timezone.now()
+        return self.status == self.Status.PUBLISHED and now < (self.changes_close or self.starts_at)
+
+
+class Speaker(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    role = models.CharField(
+        _("role or title"),
+        max_length=200,
+        blank=True,
+        help_text=_("E.g. sociolog og lektor emeritus."),
+    )
+    organisation = models.CharField(
+        _("organisation"), max_length=200, blank=True, help_text=_("E.g. Aalborg Universitet.")
+    )
+
+    class Meta:
+        verbose_name = _("speaker")
+        verbose_name_plural = _("speakers")
+        ordering = ["name"]
+
+    def __str__(self):
+        return ", ".join(part for part in (self.name, self.role, self.organisation) if part)
+
+
+class TimedItem(models.Model):
+    """Something on one day of the programme, from one time to a later one."""
+
+    is_workshop_block = False
+
+    day = models.DateField(_("day"))
+    starts = models.TimeField(_("starts"))
+    ends = models.TimeField(_("ends"))
+
+    class Meta:
+        abstract = True
+
+    def clean(self):
+        super().clean()
+        # The event may be a new, unsaved one (an admin add form): use the cached object.
+        event = self.event if self.event_id or "event" in self._state.fields_cache else None
+        if event and self.day and not (event.first_day <= self.day <= event.last_day):
+            raise ValidationError(
+                {
+                    "day": _("The day must be one of the event's days (%(first)s–%(last)s).")
+                    % {"first": date_format(event.first_day), "last": date_format(event.last_day)}
+                }
+            )
+
+    @property
+    def starts_at(self) -> datetime.datetime:
+        return datetime.datetime.combine(self.day, self.starts, tzinfo=VENUE_TZ)
+
+    @property
+    def ends_at(self) -> datetime.datetime:
+        return datetime.datetime.combine(self.day, self.ends, tzinfo=VENUE_TZ)
+
+
+def ends_after_starts(name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(ends__gt=models.F("starts")),
+        name=name,
+        violation_error_message=_("The end must be after the start."),
+    )
+
+
+class WorkshopBlockQuerySet(models.QuerySet):
+    def with_programme(self):
+        """Blocks with their workshops, speakers and seats taken, in a fixed number of queries."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "workshops",
+                queryset=Workshop.objects.with_seats_taken().prefetch_related(
+                    models.Prefetch(
+                        "speaker_links",
+                        queryset=WorkshopSpeaker.objects.select_related("speaker"),
+                    )
+                ),
+            )
+        )
+
+
+class WorkshopBlock(TimedItem):
+    """One time slot of the programme in which several workshops run in parallel."""
+
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="blocks", verbose_name=_("event")
+    )
+    title = models.CharField(_("title"), max_length=200, help_text=_("E.g. Workshops, blok 1."))
+
+    is_workshop_block = True
+
+    objects = WorkshopBlockQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("workshop block")
+        verbose_name_plural = _("workshop blocks")
+        ordering = ["day", "starts", "pk"]
+        constraints = [ends_after_starts("block_ends_after_starts")]
+
+    def __str__(self):
+        return f"{self.title} ({self.starts:%H.%M}–{self.ends:%H.%M})"
+
+    @property
+    def is_fully_booked(self) -> bool:
+        """No free seat in any of the block's workshops (uses prefetched workshops)."""
+        workshops = self.workshops.all()
+        return bool(workshops) and all(workshop.is_full for workshop in workshops)
+
+
+class Session(TimedItem):
+    """A plenary item of the programme: arrival, a meal, a keynote, a break …"""
+
+    class Kind(models.TextChoices):
+        ARRIVAL = "arrival", _("Arrival")
+        MEAL = "meal", _("Meal")
+        BREAK = "break", _("Break")
+        WELCOME = "welcome", _("Welcome")
+        KEYNOTE = "keynote", _("Keynote")
+        TALK = "talk", _("Talk")
+        CLOSING = "closing", _("Closing")
+
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="sessions", verbose_name=_("event")
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.TALK)
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    speakers = models.ManyToManyField(
+        Speaker, through="SessionSpeaker", related_name="sessions", verbose_name=_("speakers")
+    )
+
+    class Meta:
+        verbose_name = _("plenary session")
+        verbose_name_plural = _("plenary sessions")
+        ordering = ["day", "starts", "pk"]
+        constraints = [ends_after_starts("session_ends_after_starts")]
+
+    def __str__(self):
+        return f"{self.starts:%H.%M}–{self.ends:%H.%M} {self.title}"
+
+
+class WorkshopQuerySet(models.QuerySet):
+    def with_seats_taken(self):
+        return self.annotate(seats_taken_count=Count("seats"))
+
+
+class Workshop(models.Model):
+    """A workshop inside a block, with a limited number of seats."""
+
+    block = models.ForeignKey(
+        WorkshopBlock,
+        on_delete=models.CASCADE,
+        related_name="workshops",
+        verbose_name=_("workshop block"),
+    )
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    capacity = models.PositiveIntegerField(_("seats"), help_text=_("How many can attend."))
+    room = models.CharField(_("room"), max_length=200, blank=True)
+    online_link = models.URLField(
+        _("online link"),
+        blank=True,
+        help_text=_("Link to the break-out room; only shown to attendees of the workshop."),
+    )
+    theme = models.CharField(
+        _("theme"),
+        max_length=100,
+        blank=True,
+        help_text=_("E.g. børn/familie, beskæftigelse, udsatte, forskning, profession."),
+    )
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    speakers = models.ManyToManyField(
+        Speaker, through="WorkshopSpeaker", related_name="workshops", verbose_name=_("speakers")
+    )
+
+    objects = WorkshopQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("workshop")
+        verbose_name_plural = _("workshops")
+        ordering = ["block", "position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(capacity__gt=0),
+                name="workshop_capacity_positive",
+                violation_error_message=_("A workshop needs at least one seat."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def seats_taken(self) -> int:
+        if hasattr(self, "seats_taken_count"):
+            return self.seats_taken_count
+        return self.seats.count()
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.seats_taken, 0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.seats_left == 0
+
+
+class SpeakerLink(models.Model):
+    class Role(models.TextChoices):
+        SPEAKER = "speaker", _("Speaker")
+        FACILITATOR = "facilitator", _("Facilitator")
+
+    speaker = models.ForeignKey(Speaker, on_delete=models.PROTECT, verbose_name=_("speaker"))
+    role = models.CharField(_("role"), max_length=12, choices=Role.choices, default=Role.SPEAKER)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return f"{self.speaker} ({self.get_role_display()})"
+
+
+class SessionSpeaker(SpeakerLink):
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="speaker_links", verbose_name=_("session")
+    )
+
+    class Meta(SpeakerLink.Meta):
+        verbose_name = _("speaker")
+        verbose_name_plural = _("speakers")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "speaker"], name="session_speaker_once")
+        ]
+
+
+class WorkshopSpeaker(SpeakerLink):
+    workshop = models.ForeignKey(
+        Workshop, on_delete=models.CASCADE, related_name="speaker_links", verbose_name=_("workshop")
+    )
+
+    class Meta(SpeakerLink.Meta):
+        verbose_name = _("speaker")
+        verbose_name_plural = _("speakers")
+        constraints = [
+            models.UniqueConstraint(fields=["workshop", "speaker"], name="workshop_speaker_once")
+        ]

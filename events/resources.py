@@ -1,0 +1,271 @@
+"""Import of an event's workshops and their speakers from a spreadsheet (django-import-export).
+
+One row per workshop. Columns (English names, or the Danish ones the admin
+shows; case and surrounding spaces do not matter):
+
+- ``block``: the title of one of the event's workshop blocks, or its id;
+- ``title``, ``description``, ``capacity`` (at least 1), ``room``,
+  ``theme``, ``online_link``;
+- ``speakers``: "Name, role, organisation; Name, role, organisation; …" -
+  role and organisation may be left out. A speaker with the same name, role
+  and organisation is reused, otherwise created; the workshop's speakers
+  become exactly those listed, in that order.
+
+A workshop is known by its block and title: importing the same sheet again
+updates the workshops instead of adding them twice. Rows are checked first
+(the admin shows a preview with each row's errors, and saves nothing while
+any row has one), then imported in one transaction that takes the seat
+service's locks (the event row, then all its workshops in primary-key
+order), so that a capacity is never lowered below the seats taken under a
+registration that is being made, and no lock is taken out of order.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Count
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from import_export import fields, resources, widgets
+from import_export.formats.base_formats import CSV, XLSX
+
+from registrations.services import ROW_LOCK, fill_free_seats
+
+from .models import Event, Speaker, Workshop, WorkshopBlock, WorkshopSpeaker
+
+COLUMNS = ["block", "title", "description", "capacity", "room", "theme", "online_link", "speakers"]
+# Other names a column may have in the sheet: the labels an organiser sees, in either language.
+COLUMN_LABELS = {
+    "block": _("workshop block"),
+    "title": _("title"),
+    "description": _("description"),
+    "capacity": _("seats"),
+    "room": _("room"),
+    "theme": _("theme"),
+    "online_link": _("online link"),
+    "speakers": _("speakers"),
+}
+
+
+# Words organisers use for the columns beyond the labels above (Danish and English).
+COLUMN_WORDS = {
+    "blok": "block",
+    "block title": "block",
+    "kapacitet": "capacity",
+    "online link": "online_link",
+    "onlinelink": "online_link",
+    "link": "online_link",
+    "oplægsholder": "speakers",
+    "speaker": "speakers",
+}
+
+
+def column_aliases() -> dict[str, str]:
+    aliases = {}
+    for language in ("en", "da"):
+        with translation.override(language):
+            for column, label in COLUMN_LABELS.items():
+                aliases[str(label).casefold()] = column
+    aliases.update({column: column for column in COLUMNS})
+    aliases.update(COLUMN_WORDS)
+    return aliases
+
+
+def parse_speakers(text: str) -> list[tuple[str, str, str]]:
+    """ "Anne Steffensen, socialrådgiver, Glostrup Kommune; Ayhan Gormez" → (name, role, organisation)s."""
+    speakers = []
+    for entry in (text or "").split(";"):
+        if not entry.strip():
+            continue
+        name, role, organisation = ([part.strip() for part in entry.split(",", 2)] + ["", ""])[:3]
+        if not name:
+            raise ValueError(
+                gettext("A speaker has no name: “%(entry)s”.") % {"entry": entry.strip()}
+            )
+        speakers.append((name, role, organisation))
+    return speakers
+
+
+class SpreadsheetCSV(CSV):
+    """CSV with "," or ";" between cells: Danish Excel saves with ";"."""
+
+    def create_dataset(self, in_stream, **kwargs):
+        if isinstance(in_stream, bytes) and self.encoding:
+            in_stream = in_stream.decode(self.encoding)
+        first_line = in_stream.split("\n", 1)[0]
+        delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+        return super().create_dataset(in_stream, delimiter=delimiter, **kwargs)
+
+
+IMPORT_FORMATS = [SpreadsheetCSV, XLSX]
+
+
+class BlockWidget(widgets.ForeignKeyWidget):
+    """A block of the chosen event, by its title (any case) or its id."""
+
+    def __init__(self, event: Event | None):
+        super().__init__(WorkshopBlock)
+        self.event = event
+        self._blocks = None
+
+    def blocks(self) -> list[WorkshopBlock]:
+        if self._blocks is None:
+            self._blocks = list(WorkshopBlock.objects.filter(event=self.event))
+        return self._blocks
+
+    def clean(self, value, row=None, **kwargs):
+        text = str(value if value is not None else "").strip()
+        if not text:
+            raise ValueError(gettext("Give the workshop's block."))
+        if text.endswith(".0"):  # a number from a spreadsheet cell
+            text = text[:-2]
+        found = [
+            block
+            for block in self.blocks()
+            if str(block.pk) == text or block.title.strip().casefold() == text.casefold()
+        ]
+        if len(found) != 1:
+            titles = ", ".join(f"“{block.title}”" for block in self.blocks())
+            message = gettext("The event has no block “%(block)s”. Its blocks: %(titles)s.")
+            if len(found) > 1:
+                message = gettext(
+                    "The event has more than one block called “%(block)s”: use its id."
+                )
+            raise ValueError(message % {"block": text, "titles": titles})
+        return found[0]
+
+    def render(self, value, obj=None, **kwargs):
+        return value.title if value else ""
+
+
+class HttpsLinkWidget(widgets.CharWidget):
+    """A link typed without a scheme (meet.example.org/…) is taken as https, as in the admin."""
+
+    def clean(self, value, row=None, **kwargs):
+        link = (super().clean(value, row, **kwargs) or "").strip()
+        if link and "://" not in link:
+            link = "https://" + link
+        return link
+
+
+class WorkshopResource(resources.ModelResource):
+    block = fields.Field(attribute="block", column_name="block", widget=BlockWidget(None))
+    online_link = fields.Field(
+        attribute="online_link", column_name="online_link", widget=HttpsLinkWidget()
+    )
+    speakers = fields.Field(column_name="speakers")
+
+    class Meta:
+        model = Workshop
+        fields = COLUMNS
+        import_id_fields = ["block", "title"]
+        clean_model_instances = True
+        skip_unchanged = False
+        use_bulk = False
+
+    def __init__(self, event: Event | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.event = event
+        self.fields["block"].widget = BlockWidget(event)
+        self.seats_taken: dict[int, int] = {}
+
+    @classmethod
+    def get_display_name(cls):
+        return gettext("Workshops with speakers")
+
+    def get_queryset(self):
+        return Workshop.objects.filter(block__event=self.event)
+
+    def before_import(self, dataset, **kwargs):
+        if self.event is None:
+            raise ValueError(gettext("Choose the event to import into."))
+        aliases = column_aliases()
+        dataset.headers = [
+            aliases.get(str(header or "").strip().casefold(), str(header or "").strip())
+            for header in dataset.headers
+        ]
+        blank = [n for n, row in enumerate(dataset) if all(v in (None, "") for v in row)]
+        for n in reversed(blank):
+            del dataset[n]
+        self._lock_event_and_workshops()
+
+    def _lock_event_and_workshops(self) -> None:
+        """The seat service's locks, in its order; then the seats taken, which cannot change."""
+        if connection.in_atomic_block:
+            list(Event.objects.select_for_update(**ROW_LOCK).filter(pk=self.event.pk).values("pk"))
+            list(
+                Workshop.objects.select_for_update(**ROW_LOCK)
+                .filter(block__event=self.event)
+                .order_by("pk")
+                .values("pk")
+            )
+        self.seats_taken = dict(
+            Workshop.objects.filter(block__event=self.event)
+            .annotate(n=Count("seats"))
+            .values_list("pk", "n")
+        )
+
+    def get_or_init_instance(self, instance_loader, row):
+        # A workshop is found by its block: a block that is not the event's is
+        # an error at the row's block, not a failure of the import.
+        try:
+            return super().get_or_init_instance(instance_loader, row)
+        except ValueError as error:
+            raise ValidationError({"block": [str(error)]}) from error
+
+    def import_instance(self, instance, row, **kwargs):
+        errors = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        try:
+            instance.imported_speakers = parse_speakers(row.get("speakers"))
+        except ValueError as error:
+            errors["speakers"] = [ValidationError(str(error), code="invalid")]
+        if errors:
+            raise ValidationError(errors)
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        errors = dict(import_validation_errors or {})
+        taken = self.seats_taken.get(instance.pk, 0)
+        if instance.pk and instance.capacity is not None and instance.capacity < taken:
+            errors.setdefault("capacity", []).append(
+                ValidationError(
+                    gettext(
+                        "%(taken)d seats are taken in this workshop; it needs at least that many."
+                    )
+                    % {"taken": taken},
+                    code="capacity_below_seats_taken",
+                )
+            )
+        super().validate_instance(instance, errors, validate_unique)
+
+    def after_save_instance(self, instance, row, **kwargs):
+        links = []
+        for position, (name, role, organisation) in enumerate(instance.imported_speakers):
+            speaker = Speaker.objects.filter(
+                name=name, role=role, organisation=organisation
+            ).first() or Speaker.objects.create(name=name, role=role, organisation=organisation)
+            links.append(WorkshopSpeaker(workshop=instance, speaker=speaker, position=position))
+        WorkshopSpeaker.objects.filter(workshop=instance).delete()
+        WorkshopSpeaker.objects.bulk_create(links, ignore_conflicts=True)
+
+    def dehydrate_speakers(self, workshop):
+        if workshop.pk is None:
+            return ""
+        return "; ".join(
+            ", ".join(
+                part
+                for part in (link.speaker.name, link.speaker.role, link.speaker.organisation)
+                if part
+            )
+            for link in workshop.speaker_links.select_related("speaker")
+        )
+
+    def after_import(self, dataset, result, **kwargs):
+        super().after_import(dataset, result, **kwargs)
+        if not kwargs.get("dry_run") and self.event is not None:
+            # Raised capacities hand their new seats to the waitlist, after this commits.
+            event = self.event
+            transaction.on_commit(lambda: fill_free_seats(event=event), robust=True)

@@ -1,0 +1,161 @@
+"""Database triggers for the rules a CHECK constraint cannot state, because they look at another table.
+
+- no workshop block or plenary session outside its event's days, and no
+  change of the event's days that would leave one outside;
+- a seat's block is its workshop's block (so "one seat per block" means what it says);
+- a workshop never holds more seats than its capacity: inserting or moving a
+  seat into a full workshop, or lowering a capacity below the seats taken, is
+  refused;
+- a workshop holding seats cannot move to another block.
+
+Each raises an integrity error, as a constraint would. Concurrent writers are
+serialised before they get here (row locks on PostgreSQL, IMMEDIATE
+transactions on SQLite; see registrations.services), so the count a trigger
+sees is the committed one.
+
+They are installed after every ``migrate`` (``post_migrate``), like
+django-pgtrigger does, rather than in a migration: SQLite rebuilds a table to
+alter it, which drops that table's triggers and fails on triggers that name it,
+so on SQLite they are dropped before migrating (``pre_migrate``) and created
+again after. Installing is idempotent on both databases.
+"""
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+DAY_OUTSIDE_EVENT = """
+    NOT EXISTS (SELECT 1 FROM events_event e
+                WHERE e.id = NEW.event_id AND NEW.day BETWEEN e.first_day AND e.last_day)
+"""
+EVENT_DAYS_LEAVE_ITEMS_OUTSIDE = """
+    EXISTS (SELECT 1 FROM events_workshopblock b
+            WHERE b.event_id = NEW.id AND b.day NOT BETWEEN NEW.first_day AND NEW.last_day)
+    OR EXISTS (SELECT 1 FROM events_session s
+               WHERE s.event_id = NEW.id AND s.day NOT BETWEEN NEW.first_day AND NEW.last_day)
+"""
+SEAT_MISMATCH = """
+    NOT EXISTS (SELECT 1 FROM events_workshop w
+                WHERE w.id = NEW.workshop_id AND w.block_id = NEW.block_id)
+"""
+SEAT_OVER_CAPACITY = """
+    (SELECT COUNT(*) FROM registrations_seat s WHERE s.workshop_id = NEW.workshop_id)
+    >= (SELECT w.capacity FROM events_workshop w WHERE w.id = NEW.workshop_id)
+"""
+CAPACITY_BELOW_SEATS = """
+    NEW.capacity < (SELECT COUNT(*) FROM registrations_seat s WHERE s.workshop_id = NEW.id)
+"""
+WORKSHOP_MOVED_WITH_SEATS = """
+    NEW.block_id <> OLD.block_id
+    AND EXISTS (SELECT 1 FROM registrations_seat s WHERE s.workshop_id = NEW.id)
+"""
+
+# name, table, events (SQLite spelling; one trigger per event there), condition,
+# the tables it needs.
+TRIGGERS = [
+    (
+        "block_within_event_days",
+        "events_workshopblock",
+        ["INSERT", "UPDATE OF day, event_id"],
+        DAY_OUTSIDE_EVENT,
+    ),
+    (
+        "session_within_event_days",
+        "events_session",
+        ["INSERT", "UPDATE OF day, event_id"],
+        DAY_OUTSIDE_EVENT,
+    ),
+    (
+        "event_days_cover_programme",
+        "events_event",
+        ["UPDATE OF first_day, last_day"],
+        EVENT_DAYS_LEAVE_ITEMS_OUTSIDE,
+    ),
+    (
+        "seat_block_is_workshop_block",
+        "registrations_seat",
+        ["INSERT", "UPDATE OF workshop_id, block_id"],
+        SEAT_MISMATCH,
+    ),
+    ("seat_within_capacity_insert", "registrations_seat", ["INSERT"], SEAT_OVER_CAPACITY),
+    (
+        "seat_within_capacity_update",
+        "registrations_seat",
+        ["UPDATE OF workshop_id"],
+        f"NEW.workshop_id <> OLD.workshop_id AND {SEAT_OVER_CAPACITY}",
+    ),
+    (
+        "workshop_capacity_covers_seats",
+        "events_workshop",
+        ["UPDATE OF capacity"],
+        CAPACITY_BELOW_SEATS,
+    ),
+    (
+        "workshop_with_seats_stays_in_block",
+        "events_workshop",
+        ["UPDATE OF block_id"],
+        WORKSHOP_MOVED_WITH_SEATS,
+    ),
+]
+TABLES_NEEDED = {
+    "events_event",
+    "events_workshopblock",
+    "events_session",
+    "events_workshop",
+    "registrations_seat",
+}
+
+
+def _sqlite_statements():
+    for name, table, events, condition in TRIGGERS:
+        for n, event in enumerate(events):
+            yield (
+                f"CREATE TRIGGER IF NOT EXISTS fagdag_{name}_{n} BEFORE {event} ON {table} "
+                f"WHEN {condition} "
+                f"BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: {name}'); END"
+            )
+
+
+def _sqlite_names():
+    for name, _table, events, _condition in TRIGGERS:
+        for n in range(len(events)):
+            yield f"fagdag_{name}_{n}"
+
+
+def _postgresql_statements():
+    for name, table, events, condition in TRIGGERS:
+        yield f"""
+            CREATE OR REPLACE FUNCTION fagdag_{name}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF {condition} THEN
+                    RAISE EXCEPTION 'fagdag_{name}' USING ERRCODE = 'check_violation';
+                END IF;
+                RETURN NEW;
+            END $$
+        """
+        yield (
+            f"CREATE OR REPLACE TRIGGER fagdag_{name} BEFORE {' OR '.join(events)} ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION fagdag_{name}()"
+        )
+
+
+def install(connection: BaseDatabaseWrapper) -> bool:
+    """Create every trigger (idempotent). Returns False when the tables are not there yet."""
+    if not TABLES_NEEDED <= set(connection.introspection.table_names()):
+        return False
+    statements = {"sqlite": _sqlite_statements, "postgresql": _postgresql_statements}.get(
+        connection.vendor
+    )
+    if statements is None:
+        return False
+    with connection.cursor() as cursor:
+        for statement in statements():
+            cursor.execute(statement)
+    return True
+
+
+def uninstall(connection: BaseDatabaseWrapper) -> None:
+    """Drop the triggers where a migration would trip over them (SQLite's table rebuilds)."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for name in _sqlite_names():
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
