@@ -1,0 +1,488 @@
+"""Attendee lists for staff: CSV that Danish Excel opens by double-click, or an .xlsx workbook.
+
+The lists (each a ``Listing`` of one or more tables of plain values):
+
+- ``attendee_list``: one row per registration of an event (or a selection of
+  them): details, status, time of registering, and one column per workshop
+  block, headed by the block's title and time, with the workshop taken;
+- ``room_list``: who sits in one workshop, for the speaker and the host;
+- ``catering``: per day of the event, the attendees and each dietary need;
+- ``invoicing``: paid events: one row per confirmed registration with whom to
+  invoice, and a table with the sum per payer.
+
+Formats (``ExportRecord.Format``): CSV in UTF-8 with a byte order mark, ``;``
+between cells and CRLF line ends (what Danish Excel expects), times as
+``dd-mm-åååå tt:mm`` in Europe/Copenhagen and amounts with a decimal comma;
+the same with ``,`` and a decimal point for other tools; and .xlsx.
+
+Every list reads its rows in a fixed number of queries, however many rows:
+the workshop of each block comes from a correlated subquery per block, not
+from a query per registration, and rows are read from the cursor in chunks
+(``iterator(chunk_size=...)``). CSV is streamed as it is read, so memory
+stays flat; an .xlsx is written row by row (openpyxl's write-only workbook)
+to a temporary file, then sent.
+
+A cell that a spreadsheet would run as a formula is made inert: in CSV by
+``defusedcsv`` (a leading ``=``, ``+``, ``-``, ``@``, ``|`` or ``%`` gets a
+``'``), after leading whitespace (tab, carriage return) is stripped, so that
+it cannot hide such a character; in .xlsx every text is stored as a string
+cell, never as a formula.
+
+Only staff with the permission ``registrations.export_registrations`` get a
+list (``export_response`` checks it), and each export is recorded
+(``ExportRecord``).
+"""
+
+import datetime
+import io
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from defusedcsv import csv
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, Count, F, IntegerField, Min, OuterRef, Subquery, Value, When
+from django.db.models.functions import Lower
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.text import capfirst, slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+
+from events.models import VENUE_TZ, Event, Workshop
+
+from .models import ExportRecord, Registration, Seat, WaitlistEntry
+
+EXPORT_PERMISSION = "registrations.export_registrations"
+CHUNK_SIZE = 500  # rows fetched from the cursor at a time: what a list holds in memory
+CSV_BUFFER = 64 * 1024  # characters gathered before a chunk of the response is sent
+BOM = "\ufeff"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_MAX_CELL = 32767  # characters Excel holds in one cell
+
+Format = ExportRecord.Format
+Kind = ExportRecord.Kind
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    header: list[str]
+    rows: Iterable[Sequence[object]]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a list is called in its file name, and its tables (rows are read lazily)."""
+
+    name: str
+    tables: list[Table]
+
+
+def field_label(model, name: str) -> str:
+    return capfirst(str(model._meta.get_field(name).verbose_name))
+
+
+def choice_labels(choices) -> dict[str, str]:
+    return {value: str(label) for value, label in choices}
+
+
+# The lists --------------------------------------------------------------------------
+
+
+ATTENDEE_FIELDS = [
+    "name",
+    "email",
+    "phone",
+    "workplace",
+    "job_title",
+    "sector",
+    "membership_number",
+    "dietary_needs",
+    "status",
+    "created_at",
+]
+
+
+def block_heading(block) -> str:
+    return f"{block.title} ({block.day:%d-%m-%Y} {block.starts:%H:%M}–{block.ends:%H:%M})"
+
+
+def attendee_list(event: Event, *, registrations=None) -> Listing:
+    """Every registration of ``event`` (or those of the queryset ``registrations``).
+
+    A block's column holds the workshop the attendee sits in; for someone on
+    the event's waitlist, the workshop they wait for, marked as such. Two
+    queries: the blocks, then the registrations.
+    """
+    blocks = list(event.blocks.all())
+    queryset = Registration.objects.filter(event=event)
+    if registrations is not None:
+        queryset = queryset.filter(pk__in=registrations.values("pk"))
+    seats = {
+        f"seat_{block.pk}": Subquery(
+            Seat.objects.filter(registration=OuterRef("pk"), block=block.pk).values(
+                "workshop__title"
+            )[:1]
+        )
+        for block in blocks
+    }
+    waits = {
+        f"wait_{block.pk}": Subquery(
+            WaitlistEntry.objects.filter(registration=OuterRef("pk"), block=block.pk).values(
+                "workshop__title"
+            )[:1]
+        )
+        for block in blocks
+    }
+    values = (
+        queryset.annotate(**seats, **waits)
+        .order_by("created_at", "pk")
+        .values_list(*ATTENDEE_FIELDS, *seats, *waits)
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+    sectors = choice_labels(Registration.Sector.choices)
+    statuses = choice_labels(Registration.Status.choices)
+    waiting = _("Waitlist: %(workshop)s")
+    details = len(ATTENDEE_FIELDS)
+    sector_at, status_at = ATTENDEE_FIELDS.index("sector"), ATTENDEE_FIELDS.index("status")
+
+    def rows():
+        for row in values:
+            row = list(row)
+            row[sector_at] = sectors.get(row[sector_at], row[sector_at])
+            row[status_at] = statuses.get(row[status_at], row[status_at])
+            places = []
+            for n in range(len(blocks)):
+                seat, wait = row[details + n], row[details + len(blocks) + n]
+                places.append(seat or (waiting % {"workshop": wait} if wait else ""))
+            yield [*row[:details], *places]
+
+    header = [field_label(Registration, name) for name in ATTENDEE_FIELDS]
+    header += [block_heading(block) for block in blocks]
+    name = pgettext("file name", "attendees")
+    if registrations is not None:
+        name = pgettext("file name", "selected-attendees")
+    return Listing(name=name, tables=[Table(_("Attendees"), header, rows())])
+
+
+ROOM_LIST_FIELDS = ["name", "workplace", "email", "dietary_needs"]
+
+
+def room_list(workshop: Workshop) -> Listing:
+    """Who holds a seat in ``workshop``, by name. One query."""
+    rows = (
+        Seat.objects.filter(workshop=workshop)
+        .order_by(Lower("registration__name"), "registration__pk")
+        .values_list(*(f"registration__{name}" for name in ROOM_LIST_FIELDS))
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+    header = [field_label(Registration, name) for name in ROOM_LIST_FIELDS]
+    name = pgettext("file name", "room-list") + "-" + ascii_slug(workshop.title)[:50]
+    return Listing(name=name, tables=[Table(workshop.title, header, rows)])
+
+
+# Free text that means "nothing special" (after normalising).
+NO_DIETARY_NEEDS = {"", "-", "nej", "ingen", "intet", "ingen særlige", "ingen allergier"}
+NO_DIETARY_NEEDS |= {"no", "none", "n/a", "nothing"}
+
+
+def normalise_dietary_need(text: str) -> str:
+    """One spelling for the same need: "  Vegetar. " and "vegetar" count together; "" for none."""
+    need = " ".join(text.split()).casefold().strip(" .,;:!")
+    return "" if need in NO_DIETARY_NEEDS else need
+
+
+def catering(event: Event) -> Listing:
+    """Per day of the event: all confirmed attendees, those without needs, and each need.
+
+    A registration is for the whole event, so each day counts every confirmed
+    attendee. Needs are free text, counted after ``normalise_dietary_need``,
+    most frequent first. One query (the needs, grouped by the database).
+    """
+    grouped = (
+        Registration.objects.filter(event=event, status=Registration.Status.CONFIRMED)
+        .order_by()
+        .values_list("dietary_needs")
+        .annotate(n=Count("pk"))
+    )
+    needs: Counter[str] = Counter()
+    for text, n in grouped.iterator(chunk_size=CHUNK_SIZE):
+        needs[normalise_dietary_need(text)] += n
+    total = sum(needs.values())
+    without = needs.pop("", 0)
+    ranked = sorted(needs.items(), key=lambda item: (-item[1], item[0]))
+    rows = []
+    for day in event.days:
+        rows.append([day, _("All attendees"), total])
+        rows.append([day, _("No special needs"), without])
+        rows.extend([day, capfirst(need), n] for need, n in ranked)
+    header = [_("Day"), _("Dietary need"), _("Attendees")]
+    return Listing(
+        name=pgettext("file name", "catering"), tables=[Table(_("Catering"), header, rows)]
+    )
+
+
+INVOICE_FIELDS = [
+    "payer",
+    "payer_number",
+    "invoice_organisation",
+    "invoice_address",
+    "invoice_attention",
+    "invoice_order_number",
+    "name",
+    "email",
+]
+
+
+def payer_number():
+    """The EAN number of a public employer, the CVR number of a private one; else empty."""
+    return Case(
+        When(payer=Registration.Payer.EAN, then=F("ean")),
+        When(payer=Registration.Payer.CVR, then=F("cvr")),
+        default=Value(""),
+    )
+
+
+def invoicing(event: Event) -> Listing:
+    """Whom to invoice for each confirmed registration, and the sum per payer.
+
+    Colleagues paid for by one employer are listed together and summed as one
+    payer (by EAN or CVR number); an attendee who pays personally is a payer
+    of their own. Two queries.
+    """
+    if event.is_free:
+        raise Http404("A free event has nothing to invoice.")
+    price = event.price
+    confirmed = Registration.objects.filter(
+        event=event, status=Registration.Status.CONFIRMED
+    ).annotate(payer_number=payer_number())
+    payers = choice_labels(Registration.Payer.choices)
+    per_registration = (
+        confirmed.order_by("payer", "payer_number", Lower("invoice_organisation"), "name", "pk")
+        .values_list(*INVOICE_FIELDS)
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+    per_payer = (
+        confirmed.annotate(
+            # Employers are one payer per number; each personal payer is their own.
+            personal=Case(
+                When(payer__in=[Registration.Payer.EAN, Registration.Payer.CVR], then=Value(0)),
+                default=F("pk"),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by()
+        .values("payer", "payer_number", "personal")
+        .annotate(
+            organisation=Min("invoice_organisation"),
+            address=Min("invoice_address"),
+            attendee=Min("name"),
+            attendees=Count("pk"),
+        )
+        .order_by("payer", "payer_number", "organisation", "attendee")
+        .values_list("payer", "payer_number", "organisation", "attendee", "address", "attendees")
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+
+    def registration_rows():
+        for row in per_registration:
+            yield [payers.get(row[0], row[0]), *row[1:], price]
+
+    def payer_rows():
+        for payer, number, organisation, attendee, address, attendees in per_payer:
+            name = attendee if payer == Registration.Payer.PERSONAL else organisation
+            yield [payers.get(payer, payer), number, name, address, attendees, price * attendees]
+
+    number_label = _("EAN or CVR number")
+    header = [field_label(Registration, "payer"), number_label]
+    header += [field_label(Registration, name) for name in INVOICE_FIELDS[2:]]
+    header += [_("Price (DKK)")]
+    sums_header = [field_label(Registration, "payer"), number_label, _("Payer")]
+    sums_header += [field_label(Registration, "invoice_address"), _("Attendees")]
+    sums_header += [_("Amount (DKK)")]
+    return Listing(
+        name=pgettext("file name", "invoicing"),
+        tables=[
+            Table(_("Invoicing"), header, registration_rows()),
+            Table(_("Sum per payer"), sums_header, payer_rows()),
+        ],
+    )
+
+
+# Formats ----------------------------------------------------------------------------
+
+
+def count_rows(rows: Iterable, on_done: Callable[[int], None]) -> Iterator:
+    """Pass ``rows`` through; when they have all gone by, tell ``on_done`` how many."""
+    n = 0
+    for row in rows:
+        n += 1
+        yield row
+    on_done(n)
+
+
+def csv_text(value, *, decimal_comma: bool):
+    """A cell as text (numbers stay numbers): Danish times and dates, no leading whitespace."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value, VENUE_TZ).strftime("%d-%m-%Y %H:%M")
+    if isinstance(value, datetime.date):
+        return value.strftime("%d-%m-%Y")
+    if isinstance(value, Decimal):
+        text = f"{value:.2f}"
+        return text.replace(".", ",") if decimal_comma else text
+    if isinstance(value, int):
+        return value
+    # Tab, CR and spaces before "=" would hide it from the formula check.
+    return str(value).lstrip()
+
+
+def stream_csv(listing: Listing, *, delimiter: str) -> Iterator[bytes]:
+    """The listing as CSV, in chunks of about ``CSV_BUFFER`` characters; tables apart by a blank line."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    decimal_comma = delimiter == ";"
+    buffer.write(BOM)
+    for n, table in enumerate(listing.tables):
+        if n:
+            writer.writerow([])
+            writer.writerow([table.title])
+        writer.writerow(table.header)
+        for row in table.rows:
+            writer.writerow([csv_text(value, decimal_comma=decimal_comma) for value in row])
+            if buffer.tell() >= CSV_BUFFER:
+                yield buffer.getvalue().encode()
+                buffer.seek(0)
+                buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+def xlsx_cell(sheet, value):
+    """A write-only cell; text is always a string cell, never a formula."""
+    if isinstance(value, str):
+        cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value)[:XLSX_MAX_CELL])
+        cell.data_type = "s"  # openpyxl takes text that starts with "=" for a formula
+        return cell
+    if isinstance(value, datetime.datetime):
+        local = timezone.localtime(value, VENUE_TZ).replace(tzinfo=None, microsecond=0)
+        cell = WriteOnlyCell(sheet, value=local)
+        cell.number_format = "dd-mm-yyyy hh:mm"
+        return cell
+    if isinstance(value, datetime.date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "dd-mm-yyyy"
+        return cell
+    if isinstance(value, Decimal):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "#,##0.00"
+        return cell
+    return WriteOnlyCell(sheet, value=value)
+
+
+def sheet_title(title: str) -> str:
+    return re.sub(r"[\[\]:*?/\\]", " ", title).strip()[:31] or "-"
+
+
+def write_xlsx(listing: Listing):
+    """The listing as a workbook, one sheet per table, in a temporary file (read from its start)."""
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for table in listing.tables:
+        sheet = workbook.create_sheet(sheet_title(table.title))
+        sheet.freeze_panes = "A2"
+        header = [xlsx_cell(sheet, title) for title in table.header]
+        for cell in header:
+            cell.font = bold
+        sheet.append(header)
+        for row in table.rows:
+            sheet.append([xlsx_cell(sheet, value) for value in row])
+    file = tempfile.TemporaryFile()  # FileResponse closes it, which deletes it
+    workbook.save(file)
+    file.seek(0)
+    return file
+
+
+# Responses --------------------------------------------------------------------------
+
+
+def ascii_slug(text: str) -> str:
+    """A file name part: Danish letters spelt out (æ → ae, ø → oe, å → aa), then slugified."""
+    for letter, spelt in (("æ", "ae"), ("ø", "oe"), ("å", "aa")):
+        text = text.replace(letter, spelt).replace(letter.upper(), spelt.capitalize())
+    return slugify(text)
+
+
+def file_name(event: Event, listing: Listing, fmt: str) -> str:
+    """E.g. socialraadgiverdage-2017-deltagere-2026-11-22.csv."""
+    extension = "xlsx" if fmt == Format.XLSX else "csv"
+    name = ascii_slug(listing.name)
+    return f"{event.slug}-{name}-{timezone.localdate().isoformat()}.{extension}"
+
+
+def build_listing(kind: str, *, event: Event, workshop=None, registrations=None) -> Listing:
+    if kind == Kind.ATTENDEES:
+        return attendee_list(event)
+    if kind == Kind.SELECTION:
+        return attendee_list(event, registrations=registrations)
+    if kind == Kind.ROOM_LIST:
+        return room_list(workshop)
+    if kind == Kind.CATERING:
+        return catering(event)
+    if kind == Kind.INVOICING:
+        return invoicing(event)
+    raise Http404("No such list.")
+
+
+def export_response(
+    request, *, kind: str, fmt: str, event: Event, workshop=None, registrations=None
+):
+    """The list as a download, recorded as an ``ExportRecord``; 403 without the permission.
+
+    CSV is streamed while it is read; the record's row count is written when
+    the last row has gone out.
+    """
+    if not request.user.has_perm(EXPORT_PERMISSION):
+        raise PermissionDenied
+    if fmt not in Format.values:
+        raise Http404("No such format.")
+    listing = build_listing(kind, event=event, workshop=workshop, registrations=registrations)
+    record = ExportRecord.objects.create(
+        user=request.user,
+        username=request.user.get_username(),
+        kind=kind,
+        format=fmt,
+        event=event,
+        workshop=workshop,
+    )
+
+    def finished(rows: int) -> None:
+        ExportRecord.objects.filter(pk=record.pk).update(row_count=rows)
+
+    first, *others = listing.tables
+    counted = Table(first.title, first.header, count_rows(first.rows, finished))
+    listing = Listing(listing.name, [counted, *others])
+    name = file_name(event, listing, fmt)
+    if fmt == Format.XLSX:
+        return FileResponse(
+            write_xlsx(listing), as_attachment=True, filename=name, content_type=XLSX_CONTENT_TYPE
+        )
+    delimiter = ";" if fmt == Format.CSV else ","
+    response = StreamingHttpResponse(
+        stream_csv(listing, delimiter=delimiter), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    # Personal data: never kept by a proxy or the browser's cache.
+    response["Cache-Control"] = "no-store"
+    return response

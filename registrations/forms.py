@@ -1,0 +1,373 @@
+"""The registration form: attendee details, invoice details, one workshop per block."""
+
+import re
+import uuid
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from events.models import Event, WorkshopBlock
+
+from .models import Registration
+
+DIGITS = re.compile(r"\d+")
+
+
+def validate_ean(value: str) -> None:
+    """A 13-digit EAN (GLN) location number with a valid GS1 check digit."""
+    if not re.fullmatch(r"\d{13}", value):
+        raise ValidationError(_("An EAN number has exactly 13 digits."), code="ean_format")
+    digits = [int(d) for d in value]
+    total = sum(d * (3 if i % 2 else 1) for i, d in enumerate(digits[:12]))
+    if (10 - total % 10) % 10 != digits[12]:
+        raise ValidationError(
+            _("This is not a valid EAN number: its check digit does not match. Please check it."),
+            code="ean_check",
+        )
+
+
+def validate_cvr(value: str) -> None:
+    """An 8-digit CVR number passing the modulus-11 check."""
+    if not re.fullmatch(r"\d{8}", value):
+        raise ValidationError(_("A CVR number has exactly 8 digits."), code="cvr_format")
+    weights = (2, 7, 6, 5, 4, 3, 2, 1)
+    if sum(int(d) * w for d, w in zip(value, weights, strict=True)) % 11:
+        raise ValidationError(
+            _("This is not a valid CVR number. Please check it."), code="cvr_check"
+        )
+
+
+def compact_digits(value: str) -> str:
+    """Members paste numbers with spaces or dashes ("5798 0000 00000"): keep the digits."""
+    return re.sub(r"[\s-]", "", value or "")
+
+
+class WorkshopChoiceField(forms.TypedChoiceField):
+    """One required radio group: the workshops of one block."""
+
+    def __init__(self, *, block: WorkshopBlock, **kwargs):
+        self.block = block
+        self.workshops = list(block.workshops.all())
+        super().__init__(
+            choices=[(workshop.pk, workshop.title) for workshop in self.workshops],
+            coerce=int,
+            required=True,
+            label=str(block),
+            error_messages={
+                "required": _("Choose a workshop in this block."),
+                "invalid_choice": _("Choose one of this block's workshops."),
+            },
+            widget=forms.RadioSelect,
+            **kwargs,
+        )
+
+
+class RegistrationForm(forms.Form):
+    name = forms.CharField(label=_("Full name"), max_length=200)
+    email = forms.EmailField(
+        label=_("E-mail"),
+        max_length=254,
+        help_text=_("We send the confirmation and your personal link here."),
+    )
+    phone = forms.CharField(
+        label=_("Phone (optional)"),
+        max_length=30,
+        required=False,
+        validators=[
+            RegexValidator(r"^\+?[\d ()-]{6,}$", _("Write a phone number with digits only."))
+        ],
+    )
+    workplace = forms.CharField(label=_("Workplace"), max_length=200)
+    job_title = forms.CharField(label=_("Job title"), max_length=200)
+    sector = forms.ChoiceField(
+        label=_("Employment"),
+        choices=Registration.Sector.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose how you are employed.")},
+    )
+    membership_number = forms.CharField(
+        label=_("DS membership number"),
+        max_length=20,
+        required=False,
+        validators=[RegexValidator(r"^\d+$", _("A membership number has digits only."))],
+    )
+    dietary_needs = forms.CharField(
+        label=_("Dietary needs and allergies (optional)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("The day has breakfast, lunch and cake. Tell us what you cannot eat."),
+    )
+
+    payer = forms.ChoiceField(
+        label=_("Who pays?"),
+        choices=Registration.Payer.choices,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    ean = forms.CharField(
+        label=_("EAN number"),
+        max_length=20,
+        required=False,
+        help_text=_("13 digits, for electronic invoices to a public employer."),
+    )
+    cvr = forms.CharField(
+        label=_("CVR number"), max_length=12, required=False, help_text=_("8 digits.")
+    )
+    invoice_organisation = forms.CharField(
+        label=_("Organisation to invoice"), max_length=200, required=False
+    )
+    invoice_address = forms.CharField(
+        label=_("Invoice address"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    invoice_attention = forms.CharField(
+        label=_("Reference person at the employer (att.)"), max_length=200, required=False
+    )
+    invoice_order_number = forms.CharField(
+        label=_("Order or requisition number (optional)"), max_length=50, required=False
+    )
+
+    consent = forms.BooleanField(
+        required=True,
+        error_messages={"required": _("We can only register you if you accept this.")},
+    )
+    submission_token = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    waitlist = forms.BooleanField(
+        label=_("Put me on the waitlist if there is no seat for me"),
+        required=False,
+        help_text=_("You get an e-mail when a seat frees up and you are moved in."),
+    )
+    accept_any_workshop = forms.BooleanField(
+        label=_("I will take any free workshop in a block where my choice is full"),
+        required=False,
+    )
+    # A trap for bots, which fill in every field: moved off screen by CSS
+    # (.form-trap), labelled for the people who meet it anyway. The form is
+    # refused when it is filled in (clean).
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def __init__(self, *args, event: Event, blocks: list[WorkshopBlock], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.event = event
+        self.blocks = blocks
+        if not self.is_bound:
+            self.initial.setdefault("submission_token", uuid.uuid4())
+        self.fields["consent"].label = format_html(
+            '{} <a href="{}">{}</a>',
+            _("I agree that my details are processed to handle my registration."),
+            reverse("events:privacy"),
+            _("Read how we handle your data."),
+        )
+        self.fields["membership_number"].required = event.requires_membership_number
+        if not event.requires_membership_number:
+            self.fields["membership_number"].label = _("DS membership number (optional)")
+        if event.is_free:
+            for name in self.invoice_field_names:
+                del self.fields[name]
+        else:
+            self.fields["payer"].required = True
+            self.fields["payer"].error_messages["required"] = _("Choose who pays.")
+        for block in blocks:
+            self.fields[self.block_field_name(block)] = WorkshopChoiceField(block=block)
+        self.offers_waitlist = (
+            any(block.is_fully_booked for block in blocks) or event.is_fully_booked
+        )
+        if not self.offers_waitlist:
+            del self.fields["waitlist"]
+            del self.fields["accept_any_workshop"]
+
+    invoice_field_names = (
+        "payer",
+        "ean",
+        "cvr",
+        "invoice_organisation",
+        "invoice_address",
+        "invoice_attention",
+        "invoice_order_number",
+    )
+
+    @staticmethod
+    def block_field_name(block: WorkshopBlock) -> str:
+        return f"block_{block.pk}"
+
+    def attendee_fields(self):
+        return [self[name] for name in self.fields if not name.startswith("block_")]
+
+    @property
+    def waitlist_choices(self) -> dict:
+        return {
+            "waitlist": self.cleaned_data.get("waitlist", False),
+            "accept_any_workshop": self.cleaned_data.get("accept_any_workshop", False),
+        }
+
+    def block_fields(self):
+        return [self[self.block_field_name(block)] for block in self.blocks]
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())
+
+    def clean_ean(self):
+        value = compact_digits(self.cleaned_data.get("ean", ""))
+        if value:
+            validate_ean(value)
+        return value
+
+    def clean_cvr(self):
+        value = compact_digits(self.cleaned_data.get("cvr", ""))
+        if value:
+            validate_cvr(value)
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("website"):
+            raise ValidationError(
+                _("We could not accept the form. Please check your answers and send it again."),
+                code="trap",
+            )
+        for block in self.blocks:
+            name = self.block_field_name(block)
+            if hasattr(self.data, "getlist") and len(self.data.getlist(name)) > 1:
+                self.add_error(name, _("Choose only one workshop in this block."))
+        payer = cleaned.get("payer")
+        required_by_payer = {
+            Registration.Payer.EAN: (
+                "ean",
+                "invoice_organisation",
+                "invoice_address",
+                "invoice_attention",
+            ),
+            Registration.Payer.CVR: (
+                "cvr",
+                "invoice_organisation",
+                "invoice_address",
+                "invoice_attention",
+            ),
+            Registration.Payer.PERSONAL: ("invoice_address",),
+        }
+        message = (
+            _("Fill in your address for the invoice.")
+            if payer == Registration.Payer.PERSONAL
+            else _("Fill in this field: it goes on the invoice to your employer.")
+        )
+        for name in required_by_payer.get(payer, ()):
+            if not cleaned.get(name) and name not in self.errors:
+                self.add_error(name, message)
+        if payer != Registration.Payer.EAN:
+            cleaned["ean"] = ""
+        if payer != Registration.Payer.CVR:
+            cleaned["cvr"] = ""
+        return cleaned
+
+    @property
+    def choices(self) -> dict[int, int]:
+        """Block id -> chosen workshop id, from a valid form."""
+        return {block.pk: self.cleaned_data[self.block_field_name(block)] for block in self.blocks}
+
+    def mark_full(self, block_ids) -> None:
+        for block in self.blocks:
+            if block.pk in block_ids:
+                self.add_error(
+                    self.block_field_name(block),
+                    _(
+                        "The workshop you chose was fully booked while you filled in the form. "
+                        "Please choose another; the rest of your answers are kept."
+                    ),
+                )
+
+
+class ResendLinkForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
+
+
+WAIT_PREFIX = "wait:"
+
+
+class ChangeSeatsForm(forms.Form):
+    """One radio group per block: keep the seat, take a free one, or wait for a full one."""
+
+    def __init__(self, *args, registration: Registration, blocks: list[WorkshopBlock], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.registration = registration
+        self.blocks = blocks
+        current = {seat.block_id: seat.workshop_id for seat in registration.seats.all()}
+        waiting = {
+            entry.block_id: entry.workshop_id for entry in registration.waitlist_entries.all()
+        }
+        self.current = current
+        for block in blocks:
+            choices = []
+            options = []
+            for workshop in block.workshops.all():
+                if workshop.pk == current.get(block.pk):
+                    value, kind = str(workshop.pk), "current"
+                elif workshop.is_full:
+                    value, kind = f"{WAIT_PREFIX}{workshop.pk}", "wait"
+                else:
+                    value, kind = str(workshop.pk), "free"
+                choices.append((value, workshop.title))
+                options.append((value, kind, workshop))
+            name = RegistrationForm.block_field_name(block)
+            self.fields[name] = forms.ChoiceField(
+                choices=choices,
+                label=str(block),
+                widget=forms.RadioSelect,
+                error_messages={
+                    "required": _("Choose a workshop in this block."),
+                    "invalid_choice": _("Choose one of this block's workshops."),
+                },
+            )
+            self.fields[name].block = block
+            self.fields[name].options = options
+            if block.pk in waiting:
+                self.initial[name] = f"{WAIT_PREFIX}{waiting[block.pk]}"
+            elif block.pk in current:
+                self.initial[name] = str(current[block.pk])
+
+    def block_fields(self):
+        return [self[RegistrationForm.block_field_name(block)] for block in self.blocks]
+
+    def seats_and_waits(self) -> tuple[dict[int, int], dict[int, int]]:
+        seats, waits = {}, {}
+        for block in self.blocks:
+            value = self.cleaned_data[RegistrationForm.block_field_name(block)]
+            if value.startswith(WAIT_PREFIX):
+                waits[block.pk] = int(value.removeprefix(WAIT_PREFIX))
+            else:
+                seats[block.pk] = int(value)
+        return seats, waits
+
+    def mark_full(self, block_ids) -> None:
+        for block in self.blocks:
+            if block.pk in block_ids:
+                self.add_error(
+                    RegistrationForm.block_field_name(block),
+                    _("The workshop filled up just now. Choose another, or choose to wait for it."),
+                )
+
+
+class CancelForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("Yes, cancel my registration and free my seats"),
+        error_messages={"required": _("Tick the box to confirm that you want to cancel.")},
+    )
+
+
+class EraseForm(forms.Form):
+    prefix = "erase"  # the cancel form on the same page has a "confirm" too
+
+    confirm = forms.BooleanField(
+        label=_("Yes, cancel my registration and erase my personal data"),
+        error_messages={"required": _("Tick the box to confirm that you want your data erased.")},
+    )

@@ -1,0 +1,273 @@
+"""Registrations and the seats they hold.
+
+A ``Seat`` is one confirmed registration's place in one workshop. Seats are
+written only by ``registrations.services``; the database refuses the states
+that must never be (see events/triggers.py): two seats of one registration in one
+block, a seat whose block is not its workshop's block, and more seats in a
+workshop than it has capacity.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Substr
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from events.models import Event, Workshop, WorkshopBlock
+
+SECRET_LOOKUP_LENGTH = 8
+
+
+def new_secret() -> str:
+    """256 random bits, URL-safe: the key of the attendee's personal link."""
+    return secrets.token_urlsafe(32)
+
+
+class Registration(models.Model):
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        WAITLISTED = "waitlisted", _("Waitlisted")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Sector(models.TextChoices):
+        PUBLIC = "public", _("Publicly employed")
+        PRIVATE = "private", _("Privately employed")
+        SELF_EMPLOYED = "self_employed", _("Self-employed")
+
+    class Payer(models.TextChoices):
+        EAN = "ean", _("Public employer (EAN number)")
+        CVR = "cvr", _("Private employer (CVR number)")
+        PERSONAL = "personal", _("I pay myself")
+
+    event = models.ForeignKey(
+        Event, on_delete=models.PROTECT, related_name="registrations", verbose_name=_("event")
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.CONFIRMED
+    )
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("e-mail"), max_length=254)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    workplace = models.CharField(_("workplace"), max_length=200)
+    job_title = models.CharField(_("job title"), max_length=200)
+    sector = models.CharField(_("employment"), max_length=16, choices=Sector.choices)
+    membership_number = models.CharField(_("DS membership number"), max_length=20, blank=True)
+    dietary_needs = models.TextField(_("dietary needs and allergies"), max_length=1000, blank=True)
+    consent_given_at = models.DateTimeField(_("consent given"))
+
+    payer = models.CharField(
+        _("who pays"), max_length=10, choices=Payer.choices, blank=True, default=""
+    )
+    ean = models.CharField(_("EAN number"), max_length=13, blank=True)
+    cvr = models.CharField(_("CVR number"), max_length=8, blank=True)
+    invoice_organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+    invoice_address = models.TextField(_("invoice address"), max_length=500, blank=True)
+    invoice_attention = models.CharField(_("reference person (att.)"), max_length=200, blank=True)
+    invoice_order_number = models.CharField(
+        _("order or requisition number"), max_length=50, blank=True
+    )
+
+    accept_any_workshop = models.BooleanField(
+        _("accepts any free workshop"),
+        default=False,
+        help_text=_(
+            "On the waitlist: may be given any free workshop of a block, not only the chosen."
+        ),
+    )
+    email_failed_at = models.DateTimeField(
+        _("e-mail not delivered"),
+        null=True,
+        blank=True,
+        help_text=_("Set when an e-mail to the attendee failed after every retry."),
+    )
+    online_links_sent_for = models.CharField(
+        _("online links sent for workshops"),
+        max_length=500,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "The workshops whose links were last e-mailed, so they are sent once per choice."
+        ),
+    )
+    secret = models.CharField(
+        _("personal link key"), max_length=64, unique=True, default=new_secret, editable=False
+    )
+    submission_token = models.UUIDField(
+        _("form submission token"), null=True, blank=True, unique=True, editable=False
+    )
+    created_at = models.DateTimeField(_("registered"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    anonymised_at = models.DateTimeField(
+        _("personal data erased"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the attendee's personal data was anonymised (registrations.privacy)."),
+    )
+    invoice_data_erased_at = models.DateTimeField(
+        _("invoicing data erased"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the invoicing data was erased, after the bookkeeping period."),
+    )
+
+    class Meta:
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "email"],
+                condition=~Q(status="cancelled"),
+                name="one_active_registration_per_email",
+                violation_error_message=_("This e-mail address is already registered."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["event", "status"], name="registration_event_status"),
+            # Personal links are found by the first characters of their key and
+            # then compared whole in constant time (selectors.find_by_secret).
+            models.Index(
+                Substr("secret", 1, SECRET_LOOKUP_LENGTH), name="registration_secret_lookup"
+            ),
+        ]
+        # Attendee lists hold membership of a union and dietary needs that may
+        # reveal health or religion: only staff with this permission take them.
+        permissions = [("export_registrations", _("Can export attendee lists"))]
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>"
+
+    def get_absolute_url(self):
+        return reverse("registrations:personal", kwargs={"secret": self.secret})
+
+
+class Seat(models.Model):
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="seats", verbose_name=_("registration")
+    )
+    block = models.ForeignKey(
+        WorkshopBlock, on_delete=models.PROTECT, related_name="seats", verbose_name=_("block")
+    )
+    workshop = models.ForeignKey(
+        Workshop, on_delete=models.PROTECT, related_name="seats", verbose_name=_("workshop")
+    )
+    created_at = models.DateTimeField(_("taken"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("seat")
+        verbose_name_plural = _("seats")
+        ordering = ["block", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "block"], name="one_seat_per_block_per_registration"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.registration.name}: {self.workshop}"
+
+
+class WaitlistEntry(models.Model):
+    """A registration's place in the line for a workshop.
+
+    Confirmed attendees wait for a workshop while holding a seat in another
+    workshop of the same block; waitlisted attendees (no seats yet) have one
+    entry per block with the workshop they want. First come, first served.
+    """
+
+    registration = models.ForeignKey(
+        Registration,
+        on_delete=models.CASCADE,
+        related_name="waitlist_entries",
+        verbose_name=_("registration"),
+    )
+    block = models.ForeignKey(
+        WorkshopBlock,
+        on_delete=models.PROTECT,
+        related_name="waitlist_entries",
+        verbose_name=_("block"),
+    )
+    workshop = models.ForeignKey(
+        Workshop,
+        on_delete=models.PROTECT,
+        related_name="waitlist_entries",
+        verbose_name=_("workshop"),
+    )
+    created_at = models.DateTimeField(_("joined"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("waitlist entry")
+        verbose_name_plural = _("waitlist entries")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "block"], name="one_waitlist_entry_per_block"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.registration.name} → {self.workshop}"
+
+
+class ExportRecord(models.Model):
+    """One attendee list taken out of the system: who, which list, when, how, how many rows.
+
+    Written when the export starts; ``row_count`` is filled in when the last
+    row has been sent, so an empty count marks a download that never finished.
+    """
+
+    class Kind(models.TextChoices):
+        ATTENDEES = "attendees", _("Attendee list")
+        SELECTION = "selection", _("Selected registrations")
+        ROOM_LIST = "room_list", _("Room list of a workshop")
+        CATERING = "catering", _("Catering")
+        INVOICING = "invoicing", _("Invoicing")
+
+    class Format(models.TextChoices):
+        CSV = "csv", _("CSV for Excel (semicolon)")
+        CSV_COMMA = "csv_comma", _("CSV (comma)")
+        XLSX = "xlsx", _("Excel workbook (.xlsx)")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    username = models.CharField(_("username"), max_length=150)
+    kind = models.CharField(_("list"), max_length=12, choices=Kind.choices)
+    format = models.CharField(_("format"), max_length=12, choices=Format.choices)
+    event = models.ForeignKey(
+        Event,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("event"),
+    )
+    workshop = models.ForeignKey(
+        Workshop,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("workshop"),
+    )
+    row_count = models.PositiveIntegerField(
+        _("rows"), null=True, blank=True, help_text=_("Empty: the download did not finish.")
+    )
+    created_at = models.DateTimeField(_("exported"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.username}, {timezone.localtime(self.created_at):%Y-%m-%d %H:%M})"

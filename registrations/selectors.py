@@ -1,0 +1,42 @@
+"""Reads of registrations."""
+
+import hmac
+import re
+
+from django.db.models import Prefetch
+from django.db.models.functions import Substr
+
+from events.models import WorkshopSpeaker
+
+from .models import SECRET_LOOKUP_LENGTH, Registration, Seat
+
+# What new_secret() makes: URL-safe base64. Anything else is refused before the
+# database sees it (PostgreSQL refuses a NUL byte in a query with an error).
+SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{32,64}")
+
+
+def find_by_secret(secret: str) -> Registration | None:
+    """The registration behind a personal link, with its seats, or None."""
+    if not SECRET_SHAPE.fullmatch(secret):
+        return None
+    seats = (
+        Seat.objects.select_related("workshop", "block")
+        .prefetch_related(
+            Prefetch(
+                "workshop__speaker_links",
+                queryset=WorkshopSpeaker.objects.select_related("speaker"),
+            )
+        )
+        .order_by("block__day", "block__starts")
+    )
+    candidates = (
+        Registration.objects.select_related("event")
+        .prefetch_related(Prefetch("seats", queryset=seats))
+        .annotate(secret_lookup=Substr("secret", 1, SECRET_LOOKUP_LENGTH))
+        .filter(secret_lookup=secret[:SECRET_LOOKUP_LENGTH])
+    )
+    # The index narrows by 48 bits at most; the rest is compared in constant time.
+    for registration in candidates:
+        if hmac.compare_digest(registration.secret.encode(), secret.encode()):
+            return registration
+    return None

@@ -1,0 +1,303 @@
+"""Public registration pages. Thin: validate, call a service, turn its refusal into form errors."""
+
+import re
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from events.models import Event, WorkshopBlock
+from events.templatetags.programme import speakers_line
+
+from . import emails, privacy, selectors, services
+from .forms import CancelForm, ChangeSeatsForm, EraseForm, RegistrationForm, ResendLinkForm
+from .models import Registration
+
+
+def _private(response, *, referrer_policy: str = "no-referrer"):
+    """Pages behind a personal link: not indexed, and the link never leaks as a referrer.
+
+    A page whose forms post back to us takes "same-origin": under "no-referrer"
+    browsers send a form with ``Origin: null``, which Django's CSRF check refuses.
+    "same-origin" still sends nothing to other sites.
+    """
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = referrer_policy
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _open_event(slug: str) -> Event:
+    return get_object_or_404(Event.objects.public(), slug=slug)
+
+
+@require_http_methods(["GET", "POST"])
+def register(request, slug):
+    event = _open_event(slug)
+    state = event.registration_state()
+    if state != Event.RegistrationState.OPEN:
+        return render(request, "registrations/unavailable.html", {"event": event, "state": state})
+
+    def build_form(data=None):
+        blocks = list(WorkshopBlock.objects.filter(event=event).with_programme())
+        return RegistrationForm(data, event=event, blocks=blocks)
+
+    form = build_form(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            registration = services.register(
+                event=event,
+                attendee=services.AttendeeDetails.from_mapping(form.cleaned_data),
+                choices=form.choices,
+                submission_token=form.cleaned_data["submission_token"],
+                **form.waitlist_choices,
+            )
+        except services.AlreadyRegistered:
+            return render(
+                request,
+                "registrations/already_registered.html",
+                {
+                    "event": event,
+                    "form": ResendLinkForm(initial={"email": form.cleaned_data["email"]}),
+                },
+            )
+        except services.WorkshopFull as full:
+            form = build_form(request.POST)  # fresh seat counts
+            form.is_valid()
+            form.mark_full(full.block_ids)
+        except services.InvalidChoices as invalid:
+            for block in form.blocks:
+                if block.pk in invalid.errors:
+                    form.add_error(form.block_field_name(block), invalid.errors[block.pk])
+            if 0 in invalid.errors:
+                form.add_error(None, invalid.errors[0])
+        except services.RegistrationError as refused:
+            form.add_error(None, refused.message)
+        else:
+            return redirect(
+                "registrations:confirmation", slug=event.slug, secret=registration.secret
+            )
+    return render(request, "registrations/register.html", {"event": event, "form": form})
+
+
+def _registration_by_secret(secret: str) -> Registration:
+    registration = selectors.find_by_secret(secret)
+    if registration is None:
+        raise Http404
+    return registration
+
+
+def confirmation(request, slug, secret):
+    registration = _registration_by_secret(secret)
+    if registration.event.slug != slug:
+        raise Http404
+    return _private(
+        render(
+            request,
+            "registrations/confirmation.html",
+            {
+                "registration": registration,
+                "event": registration.event,
+                "seats": registration.seats.all(),
+            },
+        )
+    )
+
+
+def _personal_context(registration, **extra):
+    event = registration.event
+    blocks = list(WorkshopBlock.objects.filter(event=event).with_programme())
+    context = {
+        "registration": registration,
+        "event": event,
+        "seats": registration.seats.all(),
+        "waitlist_entries": registration.waitlist_entries.select_related("workshop", "block"),
+        "changes_open": event.changes_are_open(),
+        "change_form": ChangeSeatsForm(registration=registration, blocks=blocks),
+        "cancel_form": CancelForm(),
+        "erase_form": EraseForm(),
+    }
+    context.update(extra)
+    return context
+
+
+@require_http_methods(["GET"])
+def personal(request, secret):
+    registration = _registration_by_secret(secret)
+    return _private(
+        render(request, "registrations/personal.html", _personal_context(registration)),
+        referrer_policy="same-origin",
+    )
+
+
+@require_http_methods(["POST"])
+def change(request, secret):
+    registration = _registration_by_secret(secret)
+    blocks = list(WorkshopBlock.objects.filter(event=registration.event).with_programme())
+    form = ChangeSeatsForm(request.POST, registration=registration, blocks=blocks)
+    if form.is_valid():
+        seats, waits = form.seats_and_waits()
+        try:
+            services.change_seats(registration=registration, seats=seats, waits=waits)
+        except services.WorkshopFull as full:
+            blocks = list(WorkshopBlock.objects.filter(event=registration.event).with_programme())
+            form = ChangeSeatsForm(request.POST, registration=registration, blocks=blocks)
+            form.is_valid()
+            form.mark_full(full.block_ids)
+        except services.InvalidChoices as invalid:
+            for block in blocks:
+                if block.pk in invalid.errors:
+                    form.add_error(
+                        RegistrationForm.block_field_name(block), invalid.errors[block.pk]
+                    )
+            if 0 in invalid.errors:
+                form.add_error(None, invalid.errors[0])
+        except services.RegistrationError as refused:
+            form.add_error(None, refused.message)
+        else:
+            messages.success(request, _("Your workshops are changed. We have sent you an e-mail."))
+            return redirect("registrations:personal", secret=registration.secret)
+    registration = _registration_by_secret(secret)
+    return _private(
+        render(
+            request,
+            "registrations/personal.html",
+            _personal_context(registration, change_form=form),
+        ),
+        referrer_policy="same-origin",
+    )
+
+
+@require_http_methods(["POST"])
+def cancel(request, secret):
+    registration = _registration_by_secret(secret)
+    form = CancelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.cancel(registration=registration)
+        except services.RegistrationError as refused:
+            form.add_error(None, refused.message)
+        else:
+            messages.success(
+                request, _("Your registration is cancelled. Your seats are given to others.")
+            )
+            return redirect("registrations:personal", secret=registration.secret)
+    return _private(
+        render(
+            request,
+            "registrations/personal.html",
+            _personal_context(registration, cancel_form=form),
+        ),
+        referrer_policy="same-origin",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def resend_link(request, slug):
+    """Send the personal link again. The answer never tells whether the address is registered."""
+    event = _open_event(slug)
+    form = ResendLinkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        emails.send_personal_link(event=event, email=form.cleaned_data["email"], request=request)
+        return render(request, "registrations/resend_link_sent.html", {"event": event})
+    return render(request, "registrations/resend_link.html", {"event": event, "form": form})
+
+
+def _first_sentence(text: str) -> str:
+    first = re.split(r"(?<=[.!?])\s+", " ".join(text.split()), maxsplit=1)[0]
+    return Truncator(first).chars(200)
+
+
+@require_http_methods(["GET"])
+def letter(request, secret, as_text=False):
+    """The letter to the attendee's manager asking for leave to attend (seed 001).
+
+    A page to copy or print, or (``as_text``) the same letter as a .txt file.
+    It names the workshops the attendee holds a seat in (or, on the event's
+    waitlist, the ones they wait for), each with its speakers or the first
+    sentence of its description.
+    """
+    registration = _registration_by_secret(secret)
+    if registration.status == Registration.Status.CANCELLED:
+        raise Http404
+    event = registration.event
+    if registration.status == Registration.Status.WAITLISTED:
+        chosen = registration.waitlist_entries.select_related("workshop", "block").prefetch_related(
+            "workshop__speaker_links__speaker"
+        )
+    else:
+        chosen = registration.seats.all()
+    workshops = [
+        {
+            "title": item.workshop.title,
+            "line": speakers_line(item.workshop.speaker_links.all())
+            or _first_sentence(item.workshop.description),
+        }
+        for item in chosen
+    ]
+    text = render_to_string(
+        "registrations/letter.txt",
+        {
+            "registration": registration,
+            "event": event,
+            "place": ", ".join(part for part in (event.venue, event.address) if part),
+            "days": len(event.days),
+            "workshops": workshops,
+        },
+        request=request,
+    )
+    if as_text:
+        response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{event.slug}-brev.txt"'
+        return _private(response)
+    return _private(
+        render(
+            request,
+            "registrations/letter.html",
+            {"registration": registration, "event": event, "letter": text},
+        )
+    )
+
+
+@require_http_methods(["GET"])
+def personal_data(request, secret):
+    """Everything we hold about the attendee, as a JSON file (GDPR art. 15 and 20)."""
+    registration = _registration_by_secret(secret)
+    response = JsonResponse(
+        privacy.personal_data(registration), json_dumps_params={"ensure_ascii": False, "indent": 2}
+    )
+    filename = f"fagdag-{registration.event.slug}-data.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return _private(response)
+
+
+@require_http_methods(["POST"])
+def erase(request, secret):
+    """Cancel the registration and erase the attendee's personal data (GDPR art. 17)."""
+    registration = _registration_by_secret(secret)
+    form = EraseForm(request.POST)
+    if form.is_valid():
+        try:
+            services.erase(registration=registration)
+        except services.RegistrationError as refused:
+            form.add_error(None, refused.message)
+        else:
+            # The personal link is gone with the data: the answer is a page without it.
+            return redirect("registrations:erased")
+    return _private(
+        render(
+            request,
+            "registrations/personal.html",
+            _personal_context(registration, erase_form=form),
+        ),
+        referrer_policy="same-origin",
+    )
+
+
+@require_http_methods(["GET"])
+def erased(request):
+    return _private(render(request, "registrations/erased.html"))
