@@ -1,0 +1,51 @@
+import os
+import secrets
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+
+@pytest.fixture(autouse=True)
+def _danish(settings):
+    """Pages are asserted in Danish, the default language, whatever the test machine's locale."""
+    settings.LANGUAGE_CODE = "da"
+
+
+@pytest.fixture(autouse=True)
+def _generous_rate_limits(settings):
+    """Tests post many times from one address; tests/test_ratelimit.py lowers the limits it tests."""
+    settings.RATELIMIT_REGISTER = "10000/m"
+    settings.RATELIMIT_RESEND_LINK = "10000/m"
+    settings.RATELIMIT_PERSONAL = "10000/m"
+
+
+@pytest.fixture(scope="session")
+def production_env(tmp_path_factory):
+    """Environment variables of a production process (DEBUG off), with its static files collected.
+
+    For tests that start the app in a subprocess, as a server would run it.
+    """
+    root = tmp_path_factory.mktemp("production")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "RATELIMIT_", "ADMIN_")) and key != "DEBUG"
+    }
+    env.update(
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="fagdag.example.org",
+        DATA_DIR=str(root / "data"),
+        STATIC_ROOT=str(root / "static"),
+        PYTHONPATH=str(settings.BASE_DIR),
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    return env

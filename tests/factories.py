@@ -1,0 +1,116 @@
+"""Builders of test data, in one place. Each returns saved objects."""
+
+import datetime
+import itertools
+
+from django.utils import timezone
+
+from events.models import Event, Session, Speaker, Workshop, WorkshopBlock, WorkshopSpeaker
+
+_counter = itertools.count(1)
+
+
+def make_event(**fields) -> Event:
+    n = next(_counter)
+    first_day = fields.pop("first_day", timezone.localdate() + datetime.timedelta(days=30))
+    defaults = dict(
+        title=f"Fagdag {n}",
+        slug=f"fagdag-{n}",
+        summary="En dag med fagligheden i centrum.",
+        organiser="Dansk Socialrådgiverforening, Region Øst",
+        contact_name="Kontakt Person",
+        contact_email="kontakt@example.org",
+        venue="Festsalen",
+        first_day=first_day,
+        last_day=fields.pop("last_day", first_day),
+        registration_opens=timezone.now() - datetime.timedelta(days=1),
+        registration_closes=timezone.now() + datetime.timedelta(days=20),
+        status=Event.Status.PUBLISHED,
+    )
+    defaults.update(fields)
+    return Event.objects.create(**defaults)
+
+
+def make_block(event: Event, **fields) -> WorkshopBlock:
+    defaults = dict(
+        title=f"Workshops, blok {event.blocks.count() + 1}",
+        day=event.first_day,
+        starts=datetime.time(11, 0),
+        ends=datetime.time(12, 30),
+    )
+    defaults.update(fields)
+    return WorkshopBlock.objects.create(event=event, **defaults)
+
+
+def make_workshop(block: WorkshopBlock, *, speakers=(), **fields) -> Workshop:
+    n = next(_counter)
+    defaults = dict(title=f"Workshop {n}", description="Beskrivelse.", capacity=40, room="Lokale 1")
+    defaults.update(fields)
+    workshop = Workshop.objects.create(block=block, **defaults)
+    for position, speaker in enumerate(speakers):
+        WorkshopSpeaker.objects.create(workshop=workshop, speaker=speaker, position=position)
+    return workshop
+
+
+def make_speaker(**fields) -> Speaker:
+    n = next(_counter)
+    defaults = dict(
+        name=f"Oplægsholder {n}", role="socialrådgiver", organisation="Glostrup Kommune"
+    )
+    defaults.update(fields)
+    return Speaker.objects.create(**defaults)
+
+
+def make_session(event: Event, **fields) -> Session:
+    defaults = dict(
+        title="Velkomst",
+        kind=Session.Kind.WELCOME,
+        day=event.first_day,
+        starts=datetime.time(9, 15),
+        ends=datetime.time(9, 30),
+    )
+    defaults.update(fields)
+    return Session.objects.create(event=event, **defaults)
+
+
+def make_programme(
+    *, blocks: int = 2, workshops_per_block: int = 4, capacity: int = 40, **event_fields
+):
+    """An event with blocks of parallel workshops, each with one speaker."""
+    event = make_event(**event_fields)
+    for b in range(blocks):
+        block = make_block(
+            event,
+            starts=datetime.time(9 + 2 * (b % 4), 0),
+            ends=datetime.time(10 + 2 * (b % 4), 30),
+            day=event.first_day + datetime.timedelta(days=b // 4)
+            if event.last_day > event.first_day
+            else event.first_day,
+        )
+        for _ in range(workshops_per_block):
+            make_workshop(block, capacity=capacity, speakers=[make_speaker()])
+    return event
+
+
+def make_registration(event: Event, *, choices=None, waitlist: bool = False, **details):
+    """A registration made through the seat service; by default the first workshop of each block."""
+    from registrations import services
+    from registrations.models import Registration
+
+    n = next(_counter)
+    attendee = dict(
+        name=f"Deltager {n}",
+        email=f"deltager{n}@example.org",
+        workplace="Glostrup Kommune",
+        job_title="Socialrådgiver",
+        sector=Registration.Sector.PUBLIC,
+    )
+    attendee.update(details)
+    if choices is None:
+        choices = {block.pk: block.workshops.first().pk for block in event.blocks.all()}
+    return services.register(
+        event=event,
+        attendee=services.AttendeeDetails(**attendee),
+        choices=choices,
+        waitlist=waitlist,
+    )

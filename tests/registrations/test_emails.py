@@ -1,0 +1,561 @@
+"""E-mails to attendees: content in Danish, the calendar file, and delivery through the task queue."""
+
+import datetime
+import smtplib
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from events.models import Session
+from registrations import emails, services, tasks
+from registrations.models import Registration
+from tests.factories import make_block, make_event, make_session, make_speaker, make_workshop
+
+pytestmark = pytest.mark.django_db
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+SITE = "https://fagdag.example.org"
+
+
+class FlakyMailServer(EmailBackend):
+    """A mail server that refuses the next ``refusals`` mails, then delivers to mail.outbox."""
+
+    refusals = 0
+    tries = 0
+
+    def send_messages(self, messages):
+        FlakyMailServer.tries += 1
+        if FlakyMailServer.refusals > 0:
+            FlakyMailServer.refusals -= 1
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return super().send_messages(messages)
+
+
+@pytest.fixture(autouse=True)
+def _site(settings):
+    settings.SITE_URL = SITE
+
+
+@pytest.fixture
+def flaky_mail_server(settings):
+    settings.EMAIL_BACKEND = f"{__name__}.FlakyMailServer"
+    FlakyMailServer.refusals = 0
+    FlakyMailServer.tries = 0
+    return FlakyMailServer
+
+
+@pytest.fixture
+def event():
+    """Faglig Fællesskabsdag on Tuesday 7 May 2030: two plenary items, two blocks of two."""
+    event = make_event(
+        title="Faglig Fællesskabsdag",
+        slug="faglig-faellesskabsdag",
+        first_day=datetime.date(2030, 5, 7),
+        venue="Festsalen",
+        address="Vej 1, 2600 Glostrup",
+        practical_information="Tag bus 5A til Glostrup Station.",
+    )
+    make_session(event, title="Velkomst", starts=datetime.time(9, 15), ends=datetime.time(9, 30))
+    make_session(
+        event,
+        title="Fællesskab og faglighed",
+        kind=Session.Kind.KEYNOTE,
+        starts=datetime.time(9, 30),
+        ends=datetime.time(10, 45),
+    )
+    morning = make_block(event, starts=datetime.time(11, 0), ends=datetime.time(12, 30))
+    make_workshop(
+        morning,
+        title="Udsatte børn",
+        room="Lokale 2",
+        capacity=1,
+        speakers=[make_speaker(name="Mette Lind", role="sociolog", organisation="VIVE")],
+    )
+    make_workshop(morning, title="Beskæftigelse", room="Lokale 3")
+    afternoon = make_block(event, starts=datetime.time(14, 45), ends=datetime.time(16, 15))
+    make_workshop(afternoon, title="Forskning i praksis", room="Lokale 4")
+    make_workshop(afternoon, title="Professionen", room="Lokale 5")
+    return event
+
+
+def workshop(event, title):
+    return next(w for b in event.blocks.all() for w in b.workshops.all() if w.title == title)
+
+
+def attendee(email="anne@example.org", name="Anne Steffensen"):
+    return services.AttendeeDetails(
+        name=name,
+        email=email,
+        workplace="Glostrup Kommune",
+        job_title="Socialrådgiver",
+        sector="public",
+    )
+
+
+def register(event, *titles, email="anne@example.org", name="Anne Steffensen", **kwargs):
+    choices = {}
+    for title in titles:
+        chosen = workshop(event, title)
+        choices[chosen.block_id] = chosen.pk
+    return services.register(
+        event=event, attendee=attendee(email=email, name=name), choices=choices, **kwargs
+    )
+
+
+def personal_url(registration):
+    return SITE + reverse("registrations:personal", kwargs={"secret": registration.secret})
+
+
+def html_of(message):
+    [(html, mimetype)] = message.alternatives
+    assert mimetype == "text/html"
+    return html
+
+
+def calendar_of(message):
+    [(filename, content, mimetype)] = message.attachments
+    assert (filename, mimetype) == ("program.ics", "text/calendar")
+    return icalendar.Calendar.from_ical(content)
+
+
+def vevents(calendar):
+    return {str(vevent["uid"]): vevent for vevent in calendar.walk("VEVENT")}
+
+
+def test_mail_is_queued_for_after_the_commit(event, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        register(event, "Udsatte børn", "Professionen")
+
+    assert len(callbacks) == 1
+    assert mail.outbox == []
+
+
+def test_confirmation_mail_in_danish_tells_everything_needed(
+    event, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = register(event, "Udsatte børn", "Professionen")
+
+    [message] = mail.outbox
+    assert message.subject == "Tilmelding bekræftet: Faglig Fællesskabsdag"
+    assert message.to == ["anne@example.org"]
+    assert message.reply_to == ["kontakt@example.org"]
+    assert message.body == (
+        "Kære Anne Steffensen\n"
+        "\n"
+        "Tak for din tilmelding til Faglig Fællesskabsdag. Din tilmelding er bekræftet.\n"
+        "\n"
+        "Faglig Fællesskabsdag\n"
+        "Hvornår: 7. maj 2030\n"
+        "Hvor: Festsalen, Vej 1, 2600 Glostrup\n"
+        "\n"
+        "Dine workshops:\n"
+        "- Tirsdag 7. maj 11.00–12.30: Udsatte børn\n"
+        "  Lokale: Lokale 2\n"
+        "- Tirsdag 7. maj 14.45–16.15: Professionen\n"
+        "  Lokale: Lokale 5\n"
+        "\n"
+        "Praktisk information:\n"
+        "Tag bus 5A til Glostrup Station.\n"
+        "\n"
+        f"Dit personlige link: {personal_url(registration)}\n"
+        "Der kan du se din tilmelding, skifte workshops eller afmelde dig, indtil "
+        "arrangementet begynder, og få et brev til din leder, hvor du beder om at måtte deltage.\n"
+        "Del ikke linket med andre: alle med linket kan se din tilmelding.\n"
+        "\n"
+        "Den vedhæftede kalenderfil (program.ics) lægger dit program i din kalender: "
+        "plenumpunkterne og dine workshops. Den erstatter en fil, du eventuelt har fået fra os før.\n"
+        "\n"
+        "Spørgsmål? Kontakt Kontakt Person, kontakt@example.org.\n"
+        "\n"
+        "Venlig hilsen\n"
+        "Dansk Socialrådgiverforening, Region Øst\n"
+    )
+
+
+def test_confirmation_mail_has_an_html_part_in_danish(event, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = register(event, "Udsatte børn", "Professionen")
+
+    html = html_of(mail.outbox[0])
+    assert '<html lang="da">' in html
+    assert "Tak for din tilmelding til Faglig Fællesskabsdag." in html
+    assert "Tirsdag 7. maj 11.00–12.30: <strong>Udsatte børn</strong><br>Lokale: Lokale 2" in html
+    assert f'<a href="{personal_url(registration)}"' in html
+    assert '<a href="mailto:kontakt@example.org">kontakt@example.org</a>' in html
+
+
+def test_names_are_plain_in_the_text_and_escaped_in_the_html(
+    event, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        register(event, "Udsatte børn", "Professionen", name="Ann O'Hara & <Co>")
+
+    [message] = mail.outbox
+    assert message.body.startswith("Kære Ann O'Hara & <Co>\n")
+    assert "Kære Ann O&#x27;Hara &amp; &lt;Co&gt;" in html_of(message)
+
+
+def test_confirmation_calendar_holds_the_plenary_items_and_the_chosen_workshops(
+    event, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = register(event, "Udsatte børn", "Professionen")
+
+    calendar = calendar_of(mail.outbox[0])
+    welcome, keynote = event.sessions.order_by("starts")
+    morning, afternoon = event.blocks.order_by("starts")
+    items = vevents(calendar)
+    assert sorted(items) == sorted(
+        [
+            f"session-{welcome.pk}@fagdag.example.org",
+            f"session-{keynote.pk}@fagdag.example.org",
+            f"seat-{registration.pk}-{morning.pk}@fagdag.example.org",
+            f"seat-{registration.pk}-{afternoon.pk}@fagdag.example.org",
+        ]
+    )
+    keynote_item = items[f"session-{keynote.pk}@fagdag.example.org"]
+    assert str(keynote_item["summary"]) == "Fællesskab og faglighed · Faglig Fællesskabsdag"
+    assert keynote_item["dtstart"].params["TZID"] == "Europe/Copenhagen"
+    assert keynote_item.decoded("dtstart") == datetime.datetime(
+        2030, 5, 7, 9, 30, tzinfo=COPENHAGEN
+    )
+    assert keynote_item.decoded("dtstart").astimezone(datetime.UTC).time() == datetime.time(7, 30)
+    assert keynote_item.decoded("dtend") == datetime.datetime(2030, 5, 7, 10, 45, tzinfo=COPENHAGEN)
+    assert str(keynote_item["location"]) == "Festsalen, Vej 1, 2600 Glostrup"
+    workshop_item = items[f"seat-{registration.pk}-{morning.pk}@fagdag.example.org"]
+    assert str(workshop_item["summary"]) == "Udsatte børn · Faglig Fællesskabsdag"
+    assert workshop_item.decoded("dtstart") == datetime.datetime(
+        2030, 5, 7, 11, 0, tzinfo=COPENHAGEN
+    )
+    assert str(workshop_item["location"]) == "Lokale 2, Festsalen, Vej 1, 2600 Glostrup"
+    assert [str(tz["tzid"]) for tz in calendar.walk("VTIMEZONE")] == ["Europe/Copenhagen"]
+
+
+def test_online_workshops_have_their_link_as_the_calendar_location(
+    django_capture_on_commit_callbacks,
+):
+    event = make_event(is_online=True, venue="", first_day=datetime.date(2030, 5, 11))
+    block = make_block(event, starts=datetime.time(16, 55), ends=datetime.time(17, 30))
+    make_workshop(
+        block, title="Design af nye løsninger", online_link="https://meet.example.org/ws1"
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = register(event, "Design af nye løsninger")
+
+    [message] = mail.outbox
+    [item] = calendar_of(message).walk("VEVENT")
+    assert str(item["location"]) == "https://meet.example.org/ws1"
+    assert item.decoded("dtstart") == datetime.datetime(2030, 5, 11, 16, 55, tzinfo=COPENHAGEN)
+    assert "Hvor: Online\n" in message.body
+    assert "  Link: https://meet.example.org/ws1\n" in message.body
+    assert registration.status == Registration.Status.CONFIRMED
+
+
+def test_changed_mail_lists_the_new_workshops_and_the_calendar_keeps_its_uids(
+    event, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = register(event, "Udsatte børn", "Professionen")
+    first_uids = sorted(vevents(calendar_of(mail.outbox[0])))
+    morning = event.blocks.order_by("starts").first()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.change_seats(
+            registration=registration, seats={morning.pk: workshop(event, "Beskæftigelse").pk}
+        )
+
+    changed = mail.outbox[1]
+    assert changed.subject == "Dine workshops er ændret: Faglig Fællesskabsdag"
+    assert changed.body.startswith(
+        "Kære Anne Steffensen\n\n"
+        "Din ændring af tilmeldingen til Faglig Fællesskabsdag er gemt. "
+        "Dette er dine workshops nu:\n\n"
+        "- Tirsdag 7. maj 11.00–12.30: Beskæftigelse\n"
+        "  Lokale: Lokale 3\n"
+        "- Tirsdag 7. maj 14.45–16.15: Professionen\n"
+        "  Lokale: Lokale 5\n\n"
+    )
+    assert "Udsatte børn" not in changed.body
+    assert "<strong>Beskæftigelse</strong>" in html_of(changed)
+    items = vevents(calendar_of(changed))
+    assert sorted(items) == first_uids
+    seat_item = items[f"seat-{registration.pk}-{morning.pk}@fagdag.example.org"]
+    assert str(seat_item["summary"]) == "Beskæftigelse · Faglig Fællesskabsdag"
+    assert str(seat_item["location"]) == "Lokale 3, Festsalen, Vej 1, 2600 Glostrup"
+
+
+def test_changed_mail_tells_which_full_workshop_the_attendee_waits_for(
+    event, django_capture_on_commit_callbacks
+):
+    register(event, "Udsatte børn", "Professionen", email="bo@example.org")
+    registration = register(event, "Beskæftigelse", "Professionen")
+    morning = event.blocks.order_by("starts").first()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.change_seats(
+            registration=registration,
+            seats={},
+            waits={morning.pk: workshop(event, "Udsatte børn").pk},
+        )
+
+    [message] = mail.outbox
+    assert (
+        "Du er på venteliste til:\n"
+        "- Tirsdag 7. maj 11.00–12.30: Udsatte børn\n"
+        "Du beholder din plads i den blok, indtil der bliver en plads ledig; så bliver du "
+        "flyttet automatisk og får en e-mail.\n"
+    ) in message.body
+
+
+def test_promoted_mail_when_a_seat_frees_for_someone_waiting(
+    event, django_capture_on_commit_callbacks
+):
+    bo = register(event, "Udsatte børn", "Professionen", email="bo@example.org", name="Bo Holm")
+    anne = register(event, "Beskæftigelse", "Professionen")
+    morning = event.blocks.order_by("starts").first()
+    services.change_seats(
+        registration=anne, seats={}, waits={morning.pk: workshop(event, "Udsatte børn").pk}
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel(registration=bo)
+
+    by_address = {message.to[0]: message for message in mail.outbox}
+    assert sorted(by_address) == ["anne@example.org", "bo@example.org"]
+    promoted = by_address["anne@example.org"]
+    assert promoted.subject == "Du har fået en plads: Faglig Fællesskabsdag"
+    assert (
+        "Godt nyt: Der er blevet en plads ledig til Faglig Fællesskabsdag, og du er rykket "
+        "ind fra ventelisten. Dette er dine workshops nu:\n\n"
+        "- Tirsdag 7. maj 11.00–12.30: Udsatte børn\n"
+    ) in promoted.body
+    assert "Du er på venteliste til" not in promoted.body
+    items = vevents(calendar_of(promoted))
+    seat_item = items[f"seat-{anne.pk}-{morning.pk}@fagdag.example.org"]
+    assert str(seat_item["summary"]) == "Udsatte børn · Faglig Fællesskabsdag"
+    cancelled = by_address["bo@example.org"]
+    assert cancelled.subject == "Tilmelding afmeldt: Faglig Fællesskabsdag"
+    assert cancelled.body == (
+        "Kære Bo Holm\n"
+        "\n"
+        "Din tilmelding til Faglig Fællesskabsdag (7. maj 2030) er afmeldt, "
+        "og dine pladser går videre til andre.\n"
+        "\n"
+        "Hvis det er en fejl, så kontakt os.\n"
+        "\n"
+        "Spørgsmål? Kontakt Kontakt Person, kontakt@example.org.\n"
+        "\n"
+        "Venlig hilsen\n"
+        "Dansk Socialrådgiverforening, Region Øst\n"
+    )
+    assert cancelled.attachments == []
+    assert '<html lang="da">' in html_of(cancelled)
+
+
+def test_waitlisted_mail_names_the_workshops_waited_for(django_capture_on_commit_callbacks):
+    event = make_event(title="KKR konference", first_day=datetime.date(2030, 5, 11))
+    block = make_block(event, starts=datetime.time(16, 55), ends=datetime.time(17, 30))
+    make_workshop(block, title="Boformer og bygninger", capacity=1)
+    register(event, "Boformer og bygninger", email="first@example.org")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = register(
+            event, "Boformer og bygninger", waitlist=True, accept_any_workshop=True
+        )
+
+    [message] = mail.outbox
+    assert registration.status == Registration.Status.WAITLISTED
+    assert message.subject == "Du er på ventelisten: KKR konference"
+    assert (
+        "Tak for din tilmelding til KKR konference. Der er endnu ikke en ledig plads til dig, "
+        "så du er på ventelisten.\n"
+    ) in message.body
+    assert (
+        "Du er på venteliste til:\n"
+        "- Lørdag 11. maj 16.55–17.30: Boformer og bygninger\n"
+        "\n"
+        "Når der bliver pladser ledige, bekræftes de ventende i den rækkefølge, "
+        "de tilmeldte sig. Du får så en e-mail med dine workshops.\n"
+        "Du har sagt, at du gerne tager en anden ledig workshop i en blok, "
+        "hvor dit valg er fuldt booket.\n"
+    ) in message.body
+    assert message.attachments == []
+    assert "Boformer og bygninger" in html_of(message)
+
+
+def test_reminder_mail(event, django_capture_on_commit_callbacks):
+    registration = register(event, "Udsatte børn", "Professionen")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        emails.queue_email(registration, "reminder")
+
+    [message] = mail.outbox
+    assert message.subject == "Påmindelse: Faglig Fællesskabsdag"
+    assert message.body.startswith(
+        "Kære Anne Steffensen\n\n"
+        "Faglig Fællesskabsdag nærmer sig, og vi glæder os til at se dig.\n\n"
+    )
+    assert "- Tirsdag 7. maj 11.00–12.30: Udsatte børn\n" in message.body
+    assert len(vevents(calendar_of(message))) == 4
+
+
+def test_personal_link_mail_links_to_the_site_address(event, django_capture_on_commit_callbacks):
+    registration = register(event, "Udsatte børn", "Professionen")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        emails.send_personal_link(event=event, email=" ANNE@example.org ")
+        emails.send_personal_link(event=event, email="nobody@example.org")
+
+    [message] = mail.outbox
+    assert message.subject == "Dit link til din tilmelding til Faglig Fællesskabsdag"
+    assert f"\n{personal_url(registration)}\n" in message.body
+    assert f'<a href="{personal_url(registration)}">' in html_of(message)
+    assert message.attachments == []
+
+
+def test_change_deadline_is_given_when_the_event_sets_one(
+    event, django_capture_on_commit_callbacks
+):
+    event.changes_close = datetime.datetime(2030, 5, 1, 12, 0, tzinfo=COPENHAGEN)
+    event.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        register(event, "Udsatte børn", "Professionen")
+
+    assert (
+        "Der kan du se din tilmelding, skifte workshops eller afmelde dig indtil "
+        "1. maj 2030 12:00 og få et brev til din leder, hvor du beder om at måtte deltage.\n"
+    ) in mail.outbox[0].body
+
+
+def test_a_mail_overtaken_by_a_cancellation_is_not_sent(event, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as confirmation:
+        registration = register(event, "Udsatte børn", "Professionen")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel(registration=registration)
+
+    confirmation[0]()  # the worker gets to the confirmation only now
+
+    assert [message.subject for message in mail.outbox] == [
+        "Tilmelding afmeldt: Faglig Fællesskabsdag"
+    ]
+
+
+def test_unknown_kind_of_mail_is_refused(event):
+    registration = register(event, "Udsatte børn", "Professionen")
+
+    with pytest.raises(ValueError, match="Unknown kind of e-mail: 'welcome'"):
+        emails.queue_email(registration, "welcome")
+
+
+def test_retry_delays_grow_and_then_stay():
+    assert [tasks.retry_delay(attempt) for attempt in range(1, 7)] == [
+        datetime.timedelta(minutes=1),
+        datetime.timedelta(minutes=5),
+        datetime.timedelta(minutes=30),
+        datetime.timedelta(hours=2),
+        datetime.timedelta(hours=2),
+        datetime.timedelta(hours=2),
+    ]
+
+
+def test_refused_mail_is_tried_again_and_delivered(
+    event, flaky_mail_server, django_capture_on_commit_callbacks
+):
+    flaky_mail_server.refusals = 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = register(event, "Udsatte børn", "Professionen")
+
+    registration.refresh_from_db()
+    assert flaky_mail_server.tries == 2
+    assert [message.subject for message in mail.outbox] == [
+        "Tilmelding bekræftet: Faglig Fællesskabsdag"
+    ]
+    assert registration.email_failed_at is None
+
+
+def test_mail_refused_at_every_try_flags_the_registration_and_keeps_it(
+    event, flaky_mail_server, django_capture_on_commit_callbacks
+):
+    flaky_mail_server.refusals = 100
+
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = register(event, "Udsatte børn", "Professionen")
+
+    registration.refresh_from_db()
+    assert flaky_mail_server.tries == 5
+    assert mail.outbox == []
+    assert registration.email_failed_at is not None
+    assert registration.status == Registration.Status.CONFIRMED
+    assert registration.seats.count() == 2
+
+
+def test_number_of_tries_is_a_setting(
+    event, flaky_mail_server, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_MAX_ATTEMPTS = 2
+    flaky_mail_server.refusals = 100
+
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = register(event, "Udsatte børn", "Professionen")
+
+    registration.refresh_from_db()
+    assert flaky_mail_server.tries == 2
+    assert registration.email_failed_at is not None
+
+
+def run_worker():
+    call_command(
+        "db_worker", "--batch", "--no-startup-delay", "--no-reload", "--interval=0", verbosity=0
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_sends_queued_mail_and_retries_a_refused_one_later(
+    event, flaky_mail_server, settings
+):
+    """The production path: the database queue and the real worker, with a mail server that fails once."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    flaky_mail_server.refusals = 1
+
+    registration = register(event, "Udsatte børn", "Professionen")
+
+    assert mail.outbox == []
+    [queued] = DBTaskResult.objects.all()
+    assert (queued.task_path, queued.args_kwargs["args"]) == (
+        "registrations.tasks.send_registration_email",
+        [registration.pk, "confirmation"],
+    )
+
+    run_worker()  # the mail server refuses; the retry waits a minute
+
+    queued.refresh_from_db()
+    retry = DBTaskResult.objects.exclude(pk=queued.pk).get()
+    assert queued.status == "FAILED"
+    assert retry.status == "READY"
+    assert retry.args_kwargs["args"] == [registration.pk, "confirmation", 2]
+    assert (
+        timezone.now() + datetime.timedelta(seconds=50)
+        < retry.run_after
+        <= timezone.now() + datetime.timedelta(minutes=1)
+    )
+    assert mail.outbox == []
+    assert Registration.objects.get(pk=registration.pk).status == Registration.Status.CONFIRMED
+
+    DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now())  # a minute passes
+    run_worker()
+
+    retry.refresh_from_db()
+    assert retry.status == "SUCCESSFUL"
+    assert [message.to for message in mail.outbox] == [["anne@example.org"]]
+    assert Registration.objects.get(pk=registration.pk).email_failed_at is None
