@@ -195,14 +195,21 @@ def register(
                 )
                 _queue_email(registration, "waitlisted")
             return registration
-    except IntegrityError:
-        # Another transaction committed the same submission or e-mail between
-        # our check and our insert (PostgreSQL's READ COMMITTED lets this happen).
+    except (IntegrityError, RegistrationError) as refused:
+        # The same submission may have been committed by another request
+        # after our first look (PostgreSQL's READ COMMITTED lets each statement
+        # see newer commits): a double click then finds its own registration
+        # as "already registered", a taken seat or a duplicate key. It is the
+        # same submission, so it gets the same answer.
         if submission_token is not None:
             earlier = Registration.objects.filter(submission_token=submission_token).first()
             if earlier is not None:
                 return earlier
-        if active_registrations(event).filter(email=email).exists():
+        # Another transaction committed the same e-mail between our check and
+        # our insert: the unique constraint of active registrations refused it.
+        if isinstance(refused, IntegrityError) and (
+            active_registrations(event).filter(email=email).exists()
+        ):
             raise AlreadyRegistered from None
         raise
 
