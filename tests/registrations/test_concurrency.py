@@ -44,9 +44,28 @@ def attendee(email: str) -> services.AttendeeDetails:
     )
 
 
+_INHERITED = []  # in a child: the parent's connection objects, kept unclosed
+
+
+def _fresh_connections() -> None:
+    """Give this forked process database connection objects of its own.
+
+    fork() copies the parent's connection objects with their sockets. The
+    parent closes its own before forking, but the child may not see the same
+    ones: after the browser tests, Playwright's greenlets can leave the child
+    in an older context, whose connection is still open and belongs to the
+    parent. Such objects are set aside without being closed (closing would end
+    the parent's session on the server) and never used here.
+    """
+    for alias in connections:
+        _INHERITED.append(connections[alias])
+        connections[alias] = connections.create_connection(alias)
+
+
 def _run_in_child(barrier, results, index, action) -> None:
     """One racer: connect, wait for the others, act once, report the outcome."""
     try:
+        _fresh_connections()
         connections["default"].ensure_connection()
         barrier.wait(timeout=RACE_TIMEOUT)
         outcome = ("ok", action())
