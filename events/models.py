@@ -269,20 +269,37 @@ def ends_after_starts(name: str) -> models.CheckConstraint:
     )
 
 
+def _speaker_links():
+    return models.Prefetch(
+        "speaker_links", queryset=WorkshopSpeaker.objects.select_related("speaker")
+    )
+
+
 class WorkshopBlockQuerySet(models.QuerySet):
+    def with_workshops(self):
+        """Blocks with their workshops and seats taken, without the workshops' descriptions
+        or speakers: enough to check a choice or offer it on the form."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "workshops", queryset=Workshop.objects.with_seats_taken().defer("description")
+            )
+        )
+
     def with_programme(self):
         """Blocks with their workshops, speakers and seats taken, in a fixed number of queries."""
         return self.prefetch_related(
             models.Prefetch(
                 "workshops",
-                queryset=Workshop.objects.with_seats_taken().prefetch_related(
-                    models.Prefetch(
-                        "speaker_links",
-                        queryset=WorkshopSpeaker.objects.select_related("speaker"),
-                    )
-                ),
+                queryset=Workshop.objects.with_seats_taken().prefetch_related(_speaker_links()),
             )
         )
+
+
+def add_speakers(blocks) -> None:
+    """Fetch the speakers of blocks fetched ``with_workshops``, to show them (one query)."""
+    models.prefetch_related_objects(
+        [workshop for block in blocks for workshop in block.workshops.all()], _speaker_links()
+    )
 
 
 class WorkshopBlock(TimedItem):

@@ -10,7 +10,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from events.models import Event, WorkshopBlock
+from events.models import Event, WorkshopBlock, add_speakers
 from events.templatetags.programme import speakers_line
 
 from . import emails, privacy, selectors, services
@@ -43,8 +43,10 @@ def register(request, slug):
         return render(request, "registrations/unavailable.html", {"event": event, "state": state})
 
     def build_form(data=None):
-        blocks = list(WorkshopBlock.objects.filter(event=event).with_programme())
-        return RegistrationForm(data, event=event, blocks=blocks)
+        # A submitted form needs the workshops and their seats, not the
+        # speakers: those are fetched only if the form is shown again.
+        blocks = WorkshopBlock.objects.filter(event=event).with_workshops()
+        return RegistrationForm(data, event=event, blocks=list(blocks))
 
     form = build_form(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -81,6 +83,7 @@ def register(request, slug):
             return redirect(
                 "registrations:confirmation", slug=event.slug, secret=registration.secret
             )
+    add_speakers(form.blocks)
     return render(request, "registrations/register.html", {"event": event, "form": form})
 
 

@@ -5,6 +5,7 @@ import sys
 
 import pytest
 from django.conf import settings
+from django.core.cache import caches
 
 
 @pytest.fixture(autouse=True)
@@ -19,6 +20,13 @@ def _generous_rate_limits(settings):
     settings.RATELIMIT_REGISTER = "10000/m"
     settings.RATELIMIT_RESEND_LINK = "10000/m"
     settings.RATELIMIT_PERSONAL = "10000/m"
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_fragments():
+    """Rendered fragments are kept per process; a test starts without another's."""
+    yield
+    caches["fragments"].clear()
 
 
 @pytest.fixture(scope="session")

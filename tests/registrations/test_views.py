@@ -5,7 +5,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from registrations.models import Registration, Seat
 from tests.factories import make_programme
@@ -226,6 +226,26 @@ def test_membership_number_is_required_when_the_event_says_so(client):
     response = client.post(register_url(event), form_data(event))
 
     assert list(response.context["form"].errors) == ["membership_number"]
+
+
+def test_the_empty_form_follows_the_organisers_changes_to_the_event(client):
+    """The empty form's attendee fields are rendered once per process and event version."""
+    event = make_programme(price=0, requires_membership_number=False)
+    before = client.get(register_url(event)).content.decode()
+
+    event.price = 350
+    event.requires_membership_number = True
+    event.save()
+    after = client.get(register_url(event)).content.decode()
+    with translation.override("en"):
+        english = client.get(register_url(event)).content.decode()
+
+    assert 'name="payer"' not in before
+    assert "Medlemsnummer i DS (valgfrit)" in before
+    assert 'name="payer"' in after
+    assert "Medlemsnummer i DS (valgfrit)" not in after
+    assert "Full name" not in after
+    assert "Full name" in english
 
 
 @pytest.mark.parametrize(
