@@ -7,6 +7,7 @@ import time
 import uuid
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache, caches
 from django.db import connections
 from django.test import RequestFactory
@@ -302,6 +303,7 @@ def redis_url(tmp_path):
 
 def redis_caches(url):
     return {
+        **django_settings.CACHES,
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": url,

@@ -4,8 +4,10 @@ import datetime
 
 from django import template
 from django.utils.dateformat import format as format_date
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 
 register = template.Library()
 
@@ -75,3 +77,65 @@ def facilitators_line(links) -> str:
     if not names:
         return ""
     return _("Facilitator: %(facilitators)s") % {"facilitators": _join(names)}
+
+
+# The workshops of a big event's programme (some ninety) are rendered in
+# Python: through template includes they took most of the page's time.
+
+
+def seats_left(workshop) -> SafeString:
+    """ "12 ledige pladser" or "Fuldt booket", as ``includes/_seats_left.html`` writes it."""
+    if workshop.is_full:
+        return format_html('<span class="seats-full">{}</span>', _("Fully booked"))
+    seats = workshop.seats_left
+    return format_html(
+        '<span class="seats-left">{}</span>',
+        ngettext("%(seats)s seat left", "%(seats)s seats left", seats) % {"seats": seats},
+    )
+
+
+def speaker_lines(links) -> SafeString:
+    """The speakers and facilitators lines, as ``includes/_speakers.html`` writes them."""
+    return format_html_join(
+        "",
+        '<p class="{} mb-1">{}</p>',
+        (
+            (css, line)
+            for css, line in (
+                ("speakers", speakers_line(links)),
+                ("facilitators", facilitators_line(links)),
+            )
+            if line
+        ),
+    )
+
+
+def workshop_place(workshop, event) -> SafeString:
+    """ "Online" or the room, then the theme, then the seats left: "Lokale 2 · forskning · …"."""
+    place = _("Online") if event.is_online or workshop.online_link else workshop.room
+    theme = format_html(" · {}", workshop.theme) if workshop.theme else ""
+    return format_html("{}{} · {}", place, theme, seats_left(workshop))
+
+
+@register.simple_tag
+def programme_workshops(block, event) -> SafeString:
+    """The list items of a block's workshops on the programme page."""
+    return format_html_join(
+        "\n",
+        '<li class="workshop"><h5 class="h6">{}</h5>{}<p class="workshop-meta mb-1">{}</p>{}</li>',
+        (
+            (
+                workshop.title,
+                speaker_lines(workshop.speaker_links.all()),
+                workshop_place(workshop, event),
+                format_html(
+                    '<details><summary>{}</summary><div class="description">{}</div></details>',
+                    _("Read more"),
+                    workshop.description,
+                )
+                if workshop.description
+                else "",
+            )
+            for workshop in block.workshops.all()
+        ),
+    )

@@ -6,44 +6,17 @@ rush (bench/rush.py). The markup is the same as a template would give.
 """
 
 from django import template
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
-from events.templatetags.programme import facilitators_line, speakers_line
+from events.templatetags.programme import speaker_lines, workshop_place
 
 register = template.Library()
 
 
-def seats_left(workshop) -> SafeString:
-    """ "12 ledige pladser" or "Fuldt booket", as ``includes/_seats_left.html`` writes it."""
-    if workshop.is_full:
-        return format_html('<span class="seats-full">{}</span>', _("Fully booked"))
-    seats = workshop.seats_left
-    return format_html(
-        '<span class="seats-left">{}</span>',
-        ngettext("%(seats)s seat left", "%(seats)s seats left", seats) % {"seats": seats},
-    )
-
-
 def _meta(workshop, event) -> SafeString:
     links = workshop.speaker_links.all()
-    lines = format_html_join(
-        "",
-        '<p class="{} mb-1">{}</p>',
-        (
-            (css, line)
-            for css, line in (
-                ("speakers", speakers_line(links)),
-                ("facilitators", facilitators_line(links)),
-            )
-            if line
-        ),
-    )
-    place = _("Online") if event.is_online or workshop.online_link else workshop.room
-    theme = format_html(" · {}", workshop.theme) if workshop.theme else ""
-    return format_html("{}<span>{}{} · {}</span>", lines, place, theme, seats_left(workshop))
+    return format_html("{}<span>{}</span>", speaker_lines(links), workshop_place(workshop, event))
 
 
 @register.simple_tag
