@@ -105,6 +105,25 @@ def subquery_total(queryset, *, per: str, aggregate) -> Coalesce:
     return Coalesce(Subquery(totals), Value(0), output_field=IntegerField())
 
 
+def seat_figures(per: str) -> dict:
+    """Workshops, seats offered and seats taken of the outer row (a block or an event).
+
+    ``per`` is the path from a workshop and from a seat to the outer row:
+    ``"block"`` or ``"block__event"``.
+    """
+
+    def total(model, aggregate):
+        return subquery_total(
+            model.objects.filter(**{per: OuterRef("pk")}), per=per, aggregate=aggregate
+        )
+
+    return {
+        "workshop_count": total(Workshop, Count("pk")),
+        "seat_total": total(Workshop, Sum("capacity")),
+        "seats_taken": total(Seat, Count("pk")),
+    }
+
+
 def lock_and_count_seats(workshop_pks) -> dict[int, int]:
     """Seats taken in each workshop, counted after locking the workshops' rows.
 
@@ -376,19 +395,7 @@ class WorkshopBlockInline(admin.TabularInline):
             super()
             .get_queryset(request)
             .annotate(
-                workshop_count=subquery_total(
-                    Workshop.objects.filter(block=OuterRef("pk")),
-                    per="block",
-                    aggregate=Count("pk"),
-                ),
-                seat_total=subquery_total(
-                    Workshop.objects.filter(block=OuterRef("pk")),
-                    per="block",
-                    aggregate=Sum("capacity"),
-                ),
-                seats_taken=subquery_total(
-                    Seat.objects.filter(block=OuterRef("pk")), per="block", aggregate=Count("pk")
-                ),
+                **seat_figures("block"),
             )
         )
 
@@ -616,21 +623,7 @@ class EventAdmin(RefuseDeletingWhatAttendeesHold, admin.ModelAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                workshop_count=subquery_total(
-                    Workshop.objects.filter(block__event=OuterRef("pk")),
-                    per="block__event",
-                    aggregate=Count("pk"),
-                ),
-                seat_total=subquery_total(
-                    Workshop.objects.filter(block__event=OuterRef("pk")),
-                    per="block__event",
-                    aggregate=Sum("capacity"),
-                ),
-                seats_taken=subquery_total(
-                    Seat.objects.filter(block__event=OuterRef("pk")),
-                    per="block__event",
-                    aggregate=Count("pk"),
-                ),
+                **seat_figures("block__event"),
                 registered_count=registration_total(Registration.Status.CONFIRMED),
                 waitlisted_count=registration_total(Registration.Status.WAITLISTED),
                 cancelled_count=registration_total(Registration.Status.CANCELLED),
