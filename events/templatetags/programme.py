@@ -83,8 +83,9 @@ def facilitators_line(links) -> str:
 # Python: through template includes they took most of the page's time.
 
 
+@register.simple_tag
 def seats_left(workshop) -> SafeString:
-    """ "12 ledige pladser" or "Fuldt booket", as ``includes/_seats_left.html`` writes it."""
+    """ "12 ledige pladser" or "Fuldt booket"."""
     if workshop.is_full:
         return format_html('<span class="seats-full">{}</span>', _("Fully booked"))
     seats = workshop.seats_left
@@ -94,8 +95,9 @@ def seats_left(workshop) -> SafeString:
     )
 
 
+@register.simple_tag
 def speaker_lines(links) -> SafeString:
-    """The speakers and facilitators lines, as ``includes/_speakers.html`` writes them."""
+    """The speakers line ("v/ …") and the facilitators line of a programme item."""
     return format_html_join(
         "",
         '<p class="{} mb-1">{}</p>',
