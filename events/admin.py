@@ -737,7 +737,6 @@ class EventAdmin(RefuseDeletingWhatAttendeesHold, admin.ModelAdmin):
             return EMPTY
         workshops = (
             Workshop.objects.filter(block__event=event)
-            .with_seats_taken()
             .annotate(
                 waitlist_count=subquery_total(
                     WaitlistEntry.objects.filter(workshop=OuterRef("pk")),
@@ -1083,7 +1082,6 @@ class WorkshopInline(HttpsLinks, admin.StackedInline):
         return (
             super()
             .get_queryset(request)
-            .with_seats_taken()
             .prefetch_related(
                 Prefetch(
                     "speaker_links", queryset=WorkshopSpeaker.objects.select_related("speaker")
@@ -1093,9 +1091,9 @@ class WorkshopInline(HttpsLinks, admin.StackedInline):
 
     @admin.display(description=_("seats taken"))
     def seats_taken_display(self, workshop):
-        if workshop.pk is None or not hasattr(workshop, "seats_taken_count"):
+        if workshop.pk is None:
             return EMPTY
-        return workshop.seats_taken_count
+        return workshop.seats_taken
 
     @admin.display(description=_("speakers"))
     def speakers_list(self, workshop):
@@ -1297,14 +1295,13 @@ class WorkshopAdmin(RefuseDeletingWhatAttendeesHold, ImportMixin, HttpsLinks, Re
         return (
             super()
             .get_queryset(request)
-            .with_seats_taken()
             .annotate(
                 waitlist_count=subquery_total(
                     WaitlistEntry.objects.filter(workshop=OuterRef("pk")),
                     per="workshop",
                     aggregate=Count("pk"),
                 ),
-                fill=Cast("seats_taken_count", FloatField()) / F("capacity"),
+                fill=Cast("seats_taken", FloatField()) / F("capacity"),
             )
             .select_related("block__event")
         )
@@ -1329,7 +1326,7 @@ class WorkshopAdmin(RefuseDeletingWhatAttendeesHold, ImportMixin, HttpsLinks, Re
     def event_title(self, workshop):
         return workshop.block.event.title
 
-    @admin.display(description=_("seats taken"), ordering="seats_taken_count")
+    @admin.display(description=_("seats taken"), ordering="seats_taken")
     def seats_taken_display(self, workshop):
         if workshop.pk is None:
             return EMPTY

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -225,7 +225,12 @@ class Speaker(models.Model):
         ordering = ["name"]
 
     def __str__(self):
-        return ", ".join(part for part in (self.name, self.role, self.organisation) if part)
+        return self.label(self.name, self.role, self.organisation)
+
+    @staticmethod
+    def label(name: str, role: str, organisation: str) -> str:
+        """ "Navn, rolle, organisation", leaving out what is empty."""
+        return ", ".join(part for part in (name, role, organisation) if part)
 
 
 class TimedItem(models.Model):
@@ -269,37 +274,51 @@ def ends_after_starts(name: str) -> models.CheckConstraint:
     )
 
 
-def _speaker_links():
-    return models.Prefetch(
-        "speaker_links", queryset=WorkshopSpeaker.objects.select_related("speaker")
-    )
+# The programme's reads put what they fetch in plain lists (``to_attr``):
+# a prefetched related manager clones a queryset for every object and on
+# every ``.all()``, which took most of the registration form's time for an
+# event with some ninety workshops (bench/rush.py).
 
 
 class WorkshopBlockQuerySet(models.QuerySet):
     def with_workshops(self):
-        """Blocks with their workshops and seats taken, without the workshops' descriptions
-        or speakers: enough to check a choice or offer it on the form."""
+        """Blocks with their workshops (``block.workshop_list``) and seats taken, without the
+        workshops' descriptions or speakers: enough to check a choice or offer it on the form."""
         return self.prefetch_related(
             models.Prefetch(
-                "workshops", queryset=Workshop.objects.with_seats_taken().defer("description")
+                "workshops",
+                queryset=Workshop.objects.defer("description"),
+                to_attr="workshop_list",
             )
         )
 
     def with_programme(self):
-        """Blocks with their workshops, speakers and seats taken, in a fixed number of queries."""
+        """Blocks with their workshops (``block.workshop_list``), with descriptions and seats
+        taken; ``add_speakers`` then adds the speakers."""
         return self.prefetch_related(
-            models.Prefetch(
-                "workshops",
-                queryset=Workshop.objects.with_seats_taken().prefetch_related(_speaker_links()),
-            )
+            models.Prefetch("workshops", queryset=Workshop.objects.all(), to_attr="workshop_list")
         )
 
 
 def add_speakers(blocks) -> None:
-    """Fetch the speakers of blocks fetched ``with_workshops``, to show them (one query)."""
-    models.prefetch_related_objects(
-        [workshop for block in blocks for workshop in block.workshops.all()], _speaker_links()
+    """Give each workshop of ``blocks`` (fetched ``with_workshops`` or ``with_programme``)
+    its ``speaker_key``:
+    (role, "Navn, rolle, organisation") for each of its speakers, in order. One query.
+
+    Plain values rather than speaker objects: the form of a big event shows
+    some ninety workshops and a hundred and fifty speakers, and only as text.
+    """
+    workshops = {workshop.pk: workshop for block in blocks for workshop in block.workshop_list}
+    keys: dict[int, list[tuple[str, str]]] = {pk: [] for pk in workshops}
+    links = (
+        WorkshopSpeaker.objects.filter(workshop__in=list(workshops))
+        .order_by("workshop", "position", "pk")
+        .values_list("workshop", "role", "speaker__name", "speaker__role", "speaker__organisation")
     )
+    for workshop, role, name, speaker_role, organisation in links:
+        keys[workshop].append((role, Speaker.label(name, speaker_role, organisation)))
+    for pk, workshop in workshops.items():
+        workshop.speaker_key = tuple(keys[pk])
 
 
 class WorkshopBlock(TimedItem):
@@ -325,8 +344,8 @@ class WorkshopBlock(TimedItem):
 
     @property
     def is_fully_booked(self) -> bool:
-        """No free seat in any of the block's workshops (uses prefetched workshops)."""
-        workshops = self.workshops.all()
+        """No free seat in any of the block's workshops (fetched ``with_workshops``)."""
+        workshops = self.workshop_list
         return bool(workshops) and all(workshop.is_full for workshop in workshops)
 
 
@@ -362,11 +381,6 @@ class Session(TimedItem):
         return f"{self.starts:%H.%M}–{self.ends:%H.%M} {self.title}"
 
 
-class WorkshopQuerySet(models.QuerySet):
-    def with_seats_taken(self):
-        return self.annotate(seats_taken_count=Count("seats"))
-
-
 class Workshop(models.Model):
     """A workshop inside a block, with a limited number of seats."""
 
@@ -395,8 +409,12 @@ class Workshop(models.Model):
     speakers = models.ManyToManyField(
         Speaker, through="WorkshopSpeaker", related_name="workshops", verbose_name=_("speakers")
     )
-
-    objects = WorkshopQuerySet.as_manager()
+    # The number of the workshop's seats (registrations_seat rows), kept by the
+    # database itself: triggers on the seat table count every insert, delete
+    # and move (events/triggers.py), and a constraint refuses a count above the
+    # capacity. The seat rows stay the truth; this saves counting them for
+    # every page. The app never writes it (``save`` leaves it out).
+    seats_taken = models.PositiveIntegerField(_("seats taken"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("workshop")
@@ -408,16 +426,27 @@ class Workshop(models.Model):
                 name="workshop_capacity_positive",
                 violation_error_message=_("A workshop needs at least one seat."),
             ),
+            models.CheckConstraint(
+                condition=Q(seats_taken__lte=models.F("capacity")),
+                name="workshop_seats_within_capacity",
+                violation_error_message=_("A workshop cannot hold more seats than its capacity."),
+            ),
         ]
 
     def __str__(self):
         return self.title
 
-    @property
-    def seats_taken(self) -> int:
-        if hasattr(self, "seats_taken_count"):
-            return self.seats_taken_count
-        return self.seats.count()
+    def save(self, *args, **kwargs):
+        """Save everything but ``seats_taken``, which only the database's triggers write."""
+        if self._state.adding:
+            self.seats_taken = 0  # a new workshop (or a copy) holds no seats yet
+        elif kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "seats_taken"
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def seats_left(self) -> int:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch
 from django.http import Http404
 
-from .models import Event, Session, SessionSpeaker, WorkshopBlock
+from .models import Event, Session, SessionSpeaker, WorkshopBlock, add_speakers
 
 
 @dataclass
@@ -32,9 +32,14 @@ def get_programme(event: Event) -> list[ProgrammeDay]:
     blocks, workshops with their seats taken, and the workshops' speakers.
     """
     sessions = event.sessions.prefetch_related(
-        Prefetch("speaker_links", queryset=SessionSpeaker.objects.select_related("speaker"))
+        Prefetch(
+            "speaker_links",
+            queryset=SessionSpeaker.objects.select_related("speaker"),
+            to_attr="speaker_link_list",
+        )
     )
-    blocks = WorkshopBlock.objects.filter(event=event).with_programme()
+    blocks = list(WorkshopBlock.objects.filter(event=event).with_programme())
+    add_speakers(blocks)
     days = {day: ProgrammeDay(day) for day in event.days}
     items = sorted(
         [*sessions, *blocks], key=lambda item: (item.day, item.starts, isinstance(item, Session))

@@ -8,6 +8,13 @@
   refused;
 - a workshop holding seats cannot move to another block.
 
+And one that keeps a number rather than refusing: ``events_workshop.seats_taken``
+follows every insert, delete and move of a seat (``COUNTERS``), so that pages
+read the seats taken without counting rows; a CHECK constraint on the
+workshop keeps it within the capacity. ``install`` also sets it from the seat
+rows, so it is right after any migrate, whatever happened while the triggers
+were away.
+
 Each raises an integrity error, as a constraint would. Concurrent writers are
 serialised before they get here (row locks on PostgreSQL, IMMEDIATE
 transactions on SQLite; see registrations.services), so the count a trigger
@@ -95,6 +102,29 @@ TRIGGERS = [
         WORKSHOP_MOVED_WITH_SEATS,
     ),
 ]
+ADD_SEAT = "UPDATE events_workshop SET seats_taken = seats_taken + 1 WHERE id = NEW.workshop_id;"
+REMOVE_SEAT = "UPDATE events_workshop SET seats_taken = seats_taken - 1 WHERE id = OLD.workshop_id;"
+
+# name, event, condition (or None), statements: AFTER triggers on registrations_seat.
+COUNTERS = [
+    ("count_seat_insert", "INSERT", None, ADD_SEAT),
+    ("count_seat_delete", "DELETE", None, REMOVE_SEAT),
+    (
+        "count_seat_move",
+        "UPDATE OF workshop_id",
+        "NEW.workshop_id <> OLD.workshop_id",
+        REMOVE_SEAT + " " + ADD_SEAT,
+    ),
+]
+RECOUNT = """
+    UPDATE events_workshop SET seats_taken = (
+        SELECT COUNT(*) FROM registrations_seat s WHERE s.workshop_id = events_workshop.id
+    )
+    WHERE seats_taken <> (
+        SELECT COUNT(*) FROM registrations_seat s WHERE s.workshop_id = events_workshop.id
+    )
+"""
+
 TABLES_NEEDED = {
     "events_event",
     "events_workshopblock",
@@ -104,7 +134,7 @@ TABLES_NEEDED = {
 }
 
 
-def _sqlite_statements():
+def _sqlite_statements(*, counters: bool):
     for name, table, events, condition in TRIGGERS:
         for n, event in enumerate(events):
             yield (
@@ -112,15 +142,23 @@ def _sqlite_statements():
                 f"WHEN {condition} "
                 f"BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: {name}'); END"
             )
+    for name, event, condition, statements in COUNTERS if counters else []:
+        when = f"WHEN {condition} " if condition else ""
+        yield (
+            f"CREATE TRIGGER IF NOT EXISTS fagdag_{name} AFTER {event} ON registrations_seat "
+            f"FOR EACH ROW {when}BEGIN {statements} END"
+        )
 
 
 def _sqlite_names():
     for name, _table, events, _condition in TRIGGERS:
         for n in range(len(events)):
             yield f"fagdag_{name}_{n}"
+    for name, *_rest in COUNTERS:
+        yield f"fagdag_{name}"
 
 
-def _postgresql_statements():
+def _postgresql_statements(*, counters: bool):
     for name, table, events, condition in TRIGGERS:
         yield f"""
             CREATE OR REPLACE FUNCTION fagdag_{name}() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -135,6 +173,19 @@ def _postgresql_statements():
             f"CREATE OR REPLACE TRIGGER fagdag_{name} BEFORE {' OR '.join(events)} ON {table} "
             f"FOR EACH ROW EXECUTE FUNCTION fagdag_{name}()"
         )
+    for name, event, condition, statements in COUNTERS if counters else []:
+        yield f"""
+            CREATE OR REPLACE FUNCTION fagdag_{name}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                {statements}
+                RETURN NULL;
+            END $$
+        """
+        when = f"WHEN ({condition}) " if condition else ""
+        yield (
+            f"CREATE OR REPLACE TRIGGER fagdag_{name} AFTER {event} ON registrations_seat "
+            f"FOR EACH ROW {when}EXECUTE FUNCTION fagdag_{name}()"
+        )
 
 
 def install(connection: BaseDatabaseWrapper) -> bool:
@@ -147,8 +198,14 @@ def install(connection: BaseDatabaseWrapper) -> bool:
     if statements is None:
         return False
     with connection.cursor() as cursor:
-        for statement in statements():
+        counted = "seats_taken" in {
+            column.name
+            for column in connection.introspection.get_table_description(cursor, "events_workshop")
+        }
+        for statement in statements(counters=counted):
             cursor.execute(statement)
+        if counted:
+            cursor.execute(RECOUNT)
     return True
 
 

@@ -88,7 +88,6 @@ class MoveSeatForm(forms.Form):
         self.workshops = {
             workshop.pk: workshop
             for workshop in Workshop.objects.filter(block__event=event)
-            .with_seats_taken()
             .select_related("block")
             .order_by("block__day", "block__starts", "block__pk", "position", "pk")
         }

@@ -51,7 +51,7 @@ class WorkshopChoiceField(forms.TypedChoiceField):
 
     def __init__(self, *, block: WorkshopBlock, **kwargs):
         self.block = block
-        self.workshops = list(block.workshops.all())
+        self.workshops = block.workshop_list
         super().__init__(
             choices=[(workshop.pk, workshop.title) for workshop in self.workshops],
             coerce=int,
@@ -309,7 +309,7 @@ class ChangeSeatsForm(forms.Form):
         for block in blocks:
             choices = []
             options = []
-            for workshop in block.workshops.all():
+            for workshop in block.workshop_list:
                 if workshop.pk == current.get(block.pk):
                     value, kind = str(workshop.pk), "current"
                 elif workshop.is_full:

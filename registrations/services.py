@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -149,13 +149,21 @@ def register(
     email = normalise_email(attendee.email)
     try:
         with transaction.atomic():
+            # One look for both: this very submission made earlier (a double
+            # click), and another active registration with the e-mail address.
+            lookup = Q(event=event, email=email) & ~Q(status=Registration.Status.CANCELLED)
             if submission_token is not None:
-                earlier = Registration.objects.filter(submission_token=submission_token).first()
-                if earlier is not None:
-                    return earlier
+                lookup |= Q(submission_token=submission_token)
+            earlier = list(Registration.objects.filter(lookup)[:2])
+            for registration in earlier:
+                if (
+                    submission_token is not None
+                    and registration.submission_token == submission_token
+                ):
+                    return registration
             if event.registration_state() != Event.RegistrationState.OPEN:
                 raise RegistrationClosed
-            if active_registrations(event).filter(email=email).exists():
+            if earlier:
                 raise AlreadyRegistered
             event_full = False
             if event.attendee_limit is not None or waitlist:
@@ -327,7 +335,7 @@ def fill_free_seats(*, event: Event, locked: bool = False) -> list[Registration]
             _lock_all_workshops(event)
             return fill_free_seats(event=event, locked=True)
 
-    workshops = {w.pk: w for w in Workshop.objects.filter(block__event=event).with_seats_taken()}
+    workshops = {w.pk: w for w in Workshop.objects.filter(block__event=event)}
     free = {pk: w.capacity - w.seats_taken for pk, w in workshops.items()}
     moved: list[Registration] = []
     while True:
@@ -426,7 +434,7 @@ def _event_is_full(event: Event) -> bool:
 
 def _blocks_without_free_seats(event: Event) -> set[int]:
     blocks = {}
-    for workshop in Workshop.objects.filter(block__event=event).with_seats_taken():
+    for workshop in Workshop.objects.filter(block__event=event):
         blocks[workshop.block_id] = blocks.get(workshop.block_id, 0) + workshop.seats_left
     return {block_id for block_id, seats_left in blocks.items() if seats_left == 0}
 
@@ -470,13 +478,15 @@ def _lock_chosen_workshops(*, event: Event, choices: Mapping[int, int]) -> list[
 
 
 def _full_workshops(workshops: list[Workshop]) -> list[Workshop]:
-    taken = dict(
-        Seat.objects.filter(workshop__in=workshops)
-        .values_list("workshop")
-        .annotate(n=Count("pk"))
-        .values_list("workshop", "n")
-    )
-    return [workshop for workshop in workshops if taken.get(workshop.pk, 0) >= workshop.capacity]
+    """The full ones of ``workshops``: rows locked in this transaction before any of
+    their seats changed in it.
+
+    Their ``seats_taken`` is then exact: the database's triggers change it in
+    the transaction that changes a seat, which holds the workshop's row until
+    it commits, and our lock waited for that (PostgreSQL) or for the write
+    lock (SQLite).
+    """
+    return [workshop for workshop in workshops if workshop.seats_taken >= workshop.capacity]
 
 
 def _refuse_full(workshops: list[Workshop]) -> None:

@@ -113,7 +113,7 @@ def confirmation(request, slug, secret):
 
 def _personal_context(registration, **extra):
     event = registration.event
-    blocks = list(WorkshopBlock.objects.filter(event=event).with_programme())
+    blocks = list(WorkshopBlock.objects.filter(event=event).with_workshops())
     context = {
         "registration": registration,
         "event": event,
@@ -140,14 +140,14 @@ def personal(request, secret):
 @require_http_methods(["POST"])
 def change(request, secret):
     registration = _registration_by_secret(secret)
-    blocks = list(WorkshopBlock.objects.filter(event=registration.event).with_programme())
+    blocks = list(WorkshopBlock.objects.filter(event=registration.event).with_workshops())
     form = ChangeSeatsForm(request.POST, registration=registration, blocks=blocks)
     if form.is_valid():
         seats, waits = form.seats_and_waits()
         try:
             services.change_seats(registration=registration, seats=seats, waits=waits)
         except services.WorkshopFull as full:
-            blocks = list(WorkshopBlock.objects.filter(event=registration.event).with_programme())
+            blocks = list(WorkshopBlock.objects.filter(event=registration.event).with_workshops())
             form = ChangeSeatsForm(request.POST, registration=registration, blocks=blocks)
             form.is_valid()
             form.mark_full(full.block_ids)

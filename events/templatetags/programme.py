@@ -1,15 +1,20 @@
 """Dates and times written the way the seeds write them ("1.–2. november 2017", "09.30–10.45")."""
 
 import datetime
+from functools import lru_cache
 
 from django import template
 from django.utils.dateformat import format as format_date
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+
+from events.models import SpeakerLink
 
 register = template.Library()
+
+SPEAKER, FACILITATOR = SpeakerLink.Role.SPEAKER, SpeakerLink.Role.FACILITATOR
 
 
 @register.filter
@@ -63,7 +68,21 @@ def _join(names: list[str]) -> str:
 @register.filter
 def speakers_line(links) -> str:
     """ "v/ Navn, rolle, organisation og Navn, rolle" for the speakers of an item."""
-    names = [str(link.speaker) for link in links if link.role == link.Role.SPEAKER]
+    return _speakers_text(speaker_key(links))
+
+
+@register.filter
+def facilitators_line(links) -> str:
+    return _facilitators_text(speaker_key(links))
+
+
+def speaker_key(links) -> tuple[tuple[str, str], ...]:
+    """What the speaker lines show of an item's speaker links: (role, "Navn, rolle, org")."""
+    return tuple((link.role, str(link.speaker)) for link in links)  # as add_speakers gives
+
+
+def _speakers_text(key: tuple[tuple[str, str], ...]) -> str:
+    names = [name for role, name in key if role == SPEAKER]
     if not names:
         return ""
     return pgettext("before the speakers of a programme item", "with %(speakers)s") % {
@@ -71,24 +90,35 @@ def speakers_line(links) -> str:
     }
 
 
-@register.filter
-def facilitators_line(links) -> str:
-    names = [str(link.speaker) for link in links if link.role == link.Role.FACILITATOR]
+def _facilitators_text(key: tuple[tuple[str, str], ...]) -> str:
+    names = [name for role, name in key if role == FACILITATOR]
     if not names:
         return ""
     return _("Facilitator: %(facilitators)s") % {"facilitators": _join(names)}
 
 
 # The workshops of a big event's programme (some ninety) are rendered in
-# Python: through template includes they took most of the page's time.
+# Python: through template includes they took most of the page's time. What
+# does not change from one request to the next (a workshop's title, speakers,
+# room, description) is rendered once per process and language, remembered by
+# its content, so an edit shows at once; only the seats left are new each time.
+
+MEMORY = 8192  # rendered pieces kept per process, each a few hundred bytes
+
+# The ``*_html`` functions below take the active language (``get_language()``)
+# as their first argument: it is part of what they are remembered by.
 
 
 @register.simple_tag
 def seats_left(workshop) -> SafeString:
     """ "12 ledige pladser" or "Fuldt booket"."""
-    if workshop.is_full:
+    return seats_left_html(get_language(), workshop.seats_left)
+
+
+@lru_cache(maxsize=MEMORY)
+def seats_left_html(language: str, seats: int) -> SafeString:
+    if seats <= 0:
         return format_html('<span class="seats-full">{}</span>', _("Fully booked"))
-    seats = workshop.seats_left
     return format_html(
         '<span class="seats-left">{}</span>',
         ngettext("%(seats)s seat left", "%(seats)s seats left", seats) % {"seats": seats},
@@ -98,46 +128,73 @@ def seats_left(workshop) -> SafeString:
 @register.simple_tag
 def speaker_lines(links) -> SafeString:
     """The speakers line ("v/ …") and the facilitators line of a programme item."""
+    return speaker_lines_html(get_language(), speaker_key(links))
+
+
+@lru_cache(maxsize=MEMORY)
+def speaker_lines_html(language: str, key: tuple[tuple[str, str], ...]) -> SafeString:
     return format_html_join(
         "",
         '<p class="{} mb-1">{}</p>',
         (
             (css, line)
             for css, line in (
-                ("speakers", speakers_line(links)),
-                ("facilitators", facilitators_line(links)),
+                ("speakers", _speakers_text(key)),
+                ("facilitators", _facilitators_text(key)),
             )
             if line
         ),
     )
 
 
-def workshop_place(workshop, event) -> SafeString:
-    """ "Online" or the room, then the theme, then the seats left: "Lokale 2 · forskning · …"."""
-    place = _("Online") if event.is_online or workshop.online_link else workshop.room
-    theme = format_html(" · {}", workshop.theme) if workshop.theme else ""
-    return format_html("{}{} · {}", place, theme, seats_left(workshop))
+def is_online(workshop, event) -> bool:
+    return bool(event.is_online or workshop.online_link)
+
+
+@lru_cache(maxsize=MEMORY)
+def place_html(language: str, online: bool, room: str, theme: str) -> SafeString:
+    """ "Lokale 2 · forskning · ": "Online" or the room, then the theme, before the seats left."""
+    place = _("Online") if online else room
+    if theme:
+        return format_html("{} · {} · ", place, theme)
+    return format_html("{} · ", place)
 
 
 @register.simple_tag
 def programme_workshops(block, event) -> SafeString:
     """The list items of a block's workshops on the programme page."""
-    return format_html_join(
-        "\n",
-        '<li class="workshop"><h5 class="h6">{}</h5>{}<p class="workshop-meta mb-1">{}</p>{}</li>',
-        (
-            (
-                workshop.title,
-                speaker_lines(workshop.speaker_links.all()),
-                workshop_place(workshop, event),
-                format_html(
-                    '<details><summary>{}</summary><div class="description">{}</div></details>',
-                    _("Read more"),
-                    workshop.description,
-                )
-                if workshop.description
-                else "",
-            )
-            for workshop in block.workshops.all()
-        ),
+    language = get_language()
+    items = []
+    for workshop in block.workshop_list:
+        before, after = _programme_item(
+            language,
+            workshop.title,
+            speaker_lines_html(language, workshop.speaker_key),
+            place_html(language, is_online(workshop, event), workshop.room, workshop.theme),
+            workshop.description,
+        )
+        items.append(before + seats_left_html(language, workshop.seats_left) + after)
+    return SafeString("\n".join(items))
+
+
+@lru_cache(maxsize=MEMORY)
+def _programme_item(
+    language: str, title: str, speakers: SafeString, place: SafeString, description: str
+) -> tuple[SafeString, SafeString]:
+    """A programme item's markup before and after its seats left."""
+    before = format_html(
+        '<li class="workshop"><h5 class="h6">{}</h5>{}<p class="workshop-meta mb-1">{}',
+        title,
+        speakers,
+        place,
     )
+    details = (
+        format_html(
+            '<details><summary>{}</summary><div class="description">{}</div></details>',
+            _("Read more"),
+            description,
+        )
+        if description
+        else ""
+    )
+    return before, format_html("</p>{}</li>", details)

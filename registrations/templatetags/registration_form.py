@@ -2,21 +2,29 @@
 
 The form of a big event holds some ninety workshops; rendering each option
 through template includes took most of the page's time under a registration
-rush (bench/rush.py). The markup is the same as a template would give.
+rush (bench/rush.py). The markup is the same as a template would give. The
+parts of an option that stay the same between requests (its name, title,
+speakers and room) are rendered once per process and language, remembered by
+their content (events.templatetags.programme); the seats left, "full",
+"checked" and "disabled" are put in for each request.
 """
+
+from functools import lru_cache
 
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 
-from events.templatetags.programme import speaker_lines, workshop_place
+from events.templatetags.programme import (
+    MEMORY,
+    is_online,
+    place_html,
+    seats_left_html,
+    speaker_lines_html,
+)
 
 register = template.Library()
-
-
-def _meta(workshop, event) -> SafeString:
-    links = workshop.speaker_links.all()
-    return format_html("{}<span>{}</span>", speaker_lines(links), workshop_place(workshop, event))
 
 
 @register.simple_tag
@@ -30,29 +38,59 @@ def workshop_options(field, event) -> SafeString:
     block_full = block.is_fully_booked
     chosen = field.value()
     chosen = "" if chosen is None else str(chosen)
+    language = get_language()
     options = []
     for index, workshop in enumerate(field.field.workshops):
-        option_id = f"{field.auto_id}_{index}"
-        selectable = not workshop.is_full or block_full
+        head, middle = _option(
+            language,
+            field.html_name,
+            f"{field.auto_id}_{index}",
+            workshop.pk,
+            workshop.title,
+            speaker_lines_html(language, workshop.speaker_key),
+            place_html(language, is_online(workshop, event), workshop.room, workshop.theme),
+        )
+        full = workshop.is_full
+        selectable = not full or block_full
         options.append(
-            format_html(
-                '<div class="form-check workshop-option{}">'
-                '<input class="form-check-input" type="radio" name="{}" value="{}" id="{}"{}{}'
-                ' aria-describedby="{}_meta">'
-                '<label class="form-check-label" for="{}">'
-                '<span class="workshop-title fw-semibold">{}</span></label>'
-                '<div class="workshop-meta" id="{}_meta">{}</div></div>\n',
-                " is-full" if workshop.is_full else "",
-                field.html_name,
-                workshop.pk,
-                option_id,
-                " checked" if selectable and chosen == str(workshop.pk) else "",
-                "" if selectable else " disabled",
-                option_id,
-                option_id,
-                workshop.title,
-                option_id,
-                _meta(workshop, event),
-            )
+            '<div class="form-check workshop-option'
+            + (" is-full" if full else "")
+            + head
+            + (" checked" if selectable and chosen == str(workshop.pk) else "")
+            + ("" if selectable else " disabled")
+            + middle
+            + seats_left_html(language, workshop.seats_left)
+            + "</span></div></div>\n"
         )
     return SafeString("".join(options))
+
+
+@lru_cache(maxsize=MEMORY)
+def _option(
+    language: str,
+    name: str,
+    option_id: str,
+    pk: int,
+    title: str,
+    speakers: SafeString,
+    place: SafeString,
+) -> tuple[SafeString, SafeString]:
+    """An option's markup around "checked"/"disabled" and up to its seats left."""
+    head = format_html(
+        '"><input class="form-check-input" type="radio" name="{}" value="{}" id="{}"',
+        name,
+        pk,
+        option_id,
+    )
+    middle = format_html(
+        ' aria-describedby="{}_meta"><label class="form-check-label" for="{}">'
+        '<span class="workshop-title fw-semibold">{}</span></label>'
+        '<div class="workshop-meta" id="{}_meta">{}<span>{}',
+        option_id,
+        option_id,
+        title,
+        option_id,
+        speakers,
+        place,
+    )
+    return head, middle

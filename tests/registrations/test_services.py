@@ -244,3 +244,69 @@ def test_database_refuses_lowering_capacity_below_seats_taken():
 
     with pytest.raises(IntegrityError), transaction.atomic():
         workshop.save()
+
+
+def seats_taken(workshop) -> int:
+    return type(workshop).objects.values_list("seats_taken", flat=True).get(pk=workshop.pk)
+
+
+def test_the_database_counts_the_seats_of_every_workshop():
+    event = make_event()
+    block = make_block(event)
+    first, second = make_workshop(block, capacity=3), make_workshop(block, capacity=3)
+    registrations = [
+        services.register(
+            event=event,
+            attendee=attendee(email=f"{n}@example.org"),
+            choices={block.pk: first.pk},
+        )
+        for n in range(2)
+    ]
+    assert (seats_taken(first), seats_taken(second)) == (2, 0)
+
+    Seat.objects.filter(registration=registrations[0]).update(workshop=second)  # a move
+    assert (seats_taken(first), seats_taken(second)) == (1, 1)
+
+    services.cancel(registration=registrations[1])  # a delete
+    assert (seats_taken(first), seats_taken(second)) == (0, 1)
+
+    first.refresh_from_db()
+    assert first.seats_taken == first.seats.count() == 0
+
+
+def test_saving_a_workshop_leaves_its_seat_count_to_the_database():
+    event = make_event()
+    workshop = make_workshop(make_block(event), capacity=5)
+    stale = type(workshop).objects.get(pk=workshop.pk)  # read before the registration
+    services.register(event=event, attendee=attendee(), choices={workshop.block_id: workshop.pk})
+
+    stale.title = "Nyt navn"
+    stale.save()  # an organiser's edit with a count read earlier
+
+    assert seats_taken(workshop) == 1
+    stale.pk = None
+    stale._state.adding = True
+    stale.save()  # a copy holds no seats
+    assert seats_taken(stale) == 0
+
+
+def test_database_refuses_a_seat_count_above_the_capacity():
+    workshop = make_workshop(make_block(make_event()), capacity=1)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        type(workshop).objects.filter(pk=workshop.pk).update(seats_taken=2)
+
+
+def test_installing_the_triggers_recounts_the_seats():
+    from django.db import connection
+
+    from events import triggers
+
+    event = make_event()
+    workshop = make_workshop(make_block(event), capacity=5)
+    services.register(event=event, attendee=attendee(), choices={workshop.block_id: workshop.pk})
+    type(workshop).objects.filter(pk=workshop.pk).update(seats_taken=4)  # out of step
+
+    assert triggers.install(connection)
+
+    assert seats_taken(workshop) == 1
