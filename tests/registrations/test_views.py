@@ -367,3 +367,31 @@ def test_resend_link_mails_a_registered_address_and_tells_nothing(
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["anne@example.org"]
     assert secret in mail.outbox[0].body
+
+
+def test_form_and_submission_take_the_same_queries_however_big_the_programme(client):
+    from django.core.cache import caches
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for blocks, workshops_per_block in [(1, 2), (6, 16)]:
+        event = make_programme(blocks=blocks, workshops_per_block=workshops_per_block)
+        data = form_data(event, email=f"{blocks}@example.org")
+        client.get(register_url(event))  # the session and language settle first
+        caches["default"].clear()  # the rate limit's counters start afresh each time
+        with CaptureQueriesContext(connection) as form_page:
+            response = client.get(register_url(event))
+        assert response.content.decode().count('name="block_') == blocks * workshops_per_block
+        with CaptureQueriesContext(connection) as submission:
+            response = client.post(register_url(event), data)
+        assert response.status_code == 302
+        counts.append((len(form_page), len(submission)))
+
+    # The form: event, blocks, workshops with their seats taken, speakers.
+    # The submission: the rate limit's counter, event, blocks, workshops; in
+    # the transaction an earlier registration, the blocks, the chosen
+    # workshops locked, the registration and its seats.
+    assert counts[0] == counts[1]
+    assert counts[0][0] == 4
+    assert counts[0][1] <= 15, counts
