@@ -280,28 +280,31 @@ def ends_after_starts(name: str) -> models.CheckConstraint:
 # event with some ninety workshops (bench/rush.py).
 
 
-class WorkshopBlockQuerySet(models.QuerySet):
-    def with_workshops(self):
-        """Blocks with their workshops (``block.workshop_list``) and seats taken, without the
-        workshops' descriptions or speakers: enough to check a choice or offer it on the form."""
-        return self.prefetch_related(
-            models.Prefetch(
-                "workshops",
-                queryset=Workshop.objects.defer("description"),
-                to_attr="workshop_list",
-            )
-        )
+def blocks_with_workshops(event, *, descriptions: bool = False) -> list["WorkshopBlock"]:
+    """The event's blocks in time order, each with its workshops in ``block.workshop_list``
+    (in their order, with their seats taken): two queries however big the programme.
 
-    def with_programme(self):
-        """Blocks with their workshops (``block.workshop_list``), with descriptions and seats
-        taken; ``add_speakers`` then adds the speakers."""
-        return self.prefetch_related(
-            models.Prefetch("workshops", queryset=Workshop.objects.all(), to_attr="workshop_list")
-        )
+    Without ``descriptions`` the workshops' descriptions are left out: enough to
+    check a choice or offer it on the form. ``add_speakers`` adds the speakers.
+    Grouped here rather than by ``prefetch_related``, whose bookkeeping for
+    each object cost as much as the queries for an event of ninety workshops.
+    """
+    blocks = list(WorkshopBlock.objects.filter(event=event))
+    by_pk = {block.pk: block for block in blocks}
+    for block in blocks:
+        block.workshop_list = []
+    workshops = Workshop.objects.filter(block_id__in=list(by_pk)).order_by("position", "pk")
+    if not descriptions:
+        workshops = workshops.defer("description")
+    for workshop in workshops:
+        block = by_pk[workshop.block_id]
+        Workshop.block.field.set_cached_value(workshop, block)
+        block.workshop_list.append(workshop)
+    return blocks
 
 
 def add_speakers(blocks) -> None:
-    """Give each workshop of ``blocks`` (fetched ``with_workshops`` or ``with_programme``)
+    """Give each workshop of ``blocks`` (from ``blocks_with_workshops``)
     its ``speaker_key``:
     (role, "Navn, rolle, organisation") for each of its speakers, in order. One query.
 
@@ -331,8 +334,6 @@ class WorkshopBlock(TimedItem):
 
     is_workshop_block = True
 
-    objects = WorkshopBlockQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("workshop block")
         verbose_name_plural = _("workshop blocks")
@@ -344,7 +345,7 @@ class WorkshopBlock(TimedItem):
 
     @property
     def is_fully_booked(self) -> bool:
-        """No free seat in any of the block's workshops (fetched ``with_workshops``)."""
+        """No free seat in any of the block's workshops (from ``blocks_with_workshops``)."""
         workshops = self.workshop_list
         return bool(workshops) and all(workshop.is_full for workshop in workshops)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch
 from django.http import Http404
 
-from .models import Event, Session, SessionSpeaker, WorkshopBlock, add_speakers
+from .models import Event, Session, SessionSpeaker, add_speakers, blocks_with_workshops
 
 
 @dataclass
@@ -38,7 +38,7 @@ def get_programme(event: Event) -> list[ProgrammeDay]:
             to_attr="speaker_link_list",
         )
     )
-    blocks = list(WorkshopBlock.objects.filter(event=event).with_programme())
+    blocks = blocks_with_workshops(event, descriptions=True)
     add_speakers(blocks)
     days = {day: ProgrammeDay(day) for day in event.days}
     items = sorted(

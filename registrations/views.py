@@ -10,7 +10,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from events.models import Event, WorkshopBlock, add_speakers
+from events.models import Event, add_speakers, blocks_with_workshops
 from events.templatetags.programme import speakers_line
 
 from . import emails, privacy, selectors, services
@@ -45,8 +45,7 @@ def register(request, slug):
     def build_form(data=None):
         # A submitted form needs the workshops and their seats, not the
         # speakers: those are fetched only if the form is shown again.
-        blocks = WorkshopBlock.objects.filter(event=event).with_workshops()
-        return RegistrationForm(data, event=event, blocks=list(blocks))
+        return RegistrationForm(data, event=event, blocks=blocks_with_workshops(event))
 
     form = build_form(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -113,7 +112,7 @@ def confirmation(request, slug, secret):
 
 def _personal_context(registration, **extra):
     event = registration.event
-    blocks = list(WorkshopBlock.objects.filter(event=event).with_workshops())
+    blocks = blocks_with_workshops(event)
     context = {
         "registration": registration,
         "event": event,
@@ -140,14 +139,14 @@ def personal(request, secret):
 @require_http_methods(["POST"])
 def change(request, secret):
     registration = _registration_by_secret(secret)
-    blocks = list(WorkshopBlock.objects.filter(event=registration.event).with_workshops())
+    blocks = blocks_with_workshops(registration.event)
     form = ChangeSeatsForm(request.POST, registration=registration, blocks=blocks)
     if form.is_valid():
         seats, waits = form.seats_and_waits()
         try:
             services.change_seats(registration=registration, seats=seats, waits=waits)
         except services.WorkshopFull as full:
-            blocks = list(WorkshopBlock.objects.filter(event=registration.event).with_workshops())
+            blocks = blocks_with_workshops(registration.event)
             form = ChangeSeatsForm(request.POST, registration=registration, blocks=blocks)
             form.is_valid()
             form.mark_full(full.block_ids)
