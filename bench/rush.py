@@ -631,6 +631,12 @@ def check_database(database_url: str, *, registered: dict[str, int]) -> list[Che
             JOIN events_workshop w ON w.id = s.workshop_id WHERE w.block_id <> s.block_id
             """
         ).fetchone()[0]
+        miscounted = connection.execute(
+            """
+            SELECT COUNT(*) FROM events_workshop w WHERE w.seats_taken
+                <> (SELECT COUNT(*) FROM registrations_seat s WHERE s.workshop_id = w.id)
+            """
+        ).fetchone()[0]
         confirmed = {
             prefix: connection.execute(
                 """
@@ -647,6 +653,7 @@ def check_database(database_url: str, *, registered: dict[str, int]) -> list[Che
         Check(f"confirmed without exactly 1 seat in each of {blocks} blocks", wrong_seats, not wrong_seats),
         Check("seats of unconfirmed registrations", seats_without_confirmation, not seats_without_confirmation),
         Check("seats in another block than their workshop", seat_in_wrong_block, not seat_in_wrong_block),
+        Check("workshops whose seats_taken is not their seat rows", miscounted, not miscounted),
         *(
             Check(f"confirmed {prefix}* (HTTP said {told})", confirmed[prefix], confirmed[prefix] == told)
             for prefix, told in registered.items()
