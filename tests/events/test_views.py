@@ -108,3 +108,30 @@ def test_programme_page_query_count_is_constant(client, blocks, workshops_per_bl
     assert response.status_code == 200
     assert response.content.decode().count('class="workshop"') == blocks * workshops_per_block
     assert len(queries) == 6
+
+
+def test_edits_to_workshops_and_speakers_show_at_once_on_the_programme_and_the_form(client):
+    # The unchanging parts of each workshop are rendered once per process and
+    # remembered by their content (events/templatetags/programme.py): an edit
+    # is new content, so it must show on the next request.
+
+    speaker = make_speaker(name="Lise Hansen", role="", organisation="")
+    event = make_programme(blocks=1, workshops_per_block=1, capacity=5)
+    workshop = event.blocks.get().workshops.get()
+    workshop.speaker_links.create(speaker=speaker, position=5)
+    form_url = reverse("registrations:register", kwargs={"slug": event.slug})
+    for url in (detail_url(event), form_url):
+        assert "Lise Hansen" in client.get(url).content.decode()
+
+    workshop.title = "Nyt navn på workshoppen"
+    workshop.room = "Sal 7"
+    workshop.save()
+    speaker.name = "Lise Hansen-Berg"
+    speaker.save()
+
+    for url in (detail_url(event), form_url):
+        content = client.get(url).content.decode()
+        assert "Nyt navn på workshoppen" in content
+        assert "Sal 7" in content
+        assert "Lise Hansen-Berg" in content
+        assert "5 ledige pladser" in content
