@@ -108,8 +108,8 @@ def subquery_total(queryset, *, per: str, aggregate) -> Coalesce:
 def seat_figures(per: str) -> dict:
     """Workshops, seats offered and seats taken of the outer row (a block or an event).
 
-    ``per`` is the path from a workshop and from a seat to the outer row:
-    ``"block"`` or ``"block__event"``.
+    ``per`` is the path from a workshop to the outer row: ``"block"`` or
+    ``"block__event"``. Seats taken are the workshops' own counts (``seats_taken``).
     """
 
     def total(model, aggregate):
@@ -120,7 +120,7 @@ def seat_figures(per: str) -> dict:
     return {
         "workshop_count": total(Workshop, Count("pk")),
         "seat_total": total(Workshop, Sum("capacity")),
-        "seats_taken": total(Seat, Count("pk")),
+        "seats_taken": total(Workshop, Sum("seats_taken")),
     }
 
 
@@ -139,14 +139,8 @@ def lock_and_count_seats(workshop_pks) -> dict[int, int]:
     rows = Workshop.objects.filter(pk__in=pks).order_by("pk")
     if connection.in_atomic_block:
         rows = rows.select_for_update(**ROW_LOCK)
-    list(rows.values_list("pk", flat=True))
-    counts = dict(
-        Seat.objects.filter(workshop_id__in=pks)
-        .order_by()
-        .values("workshop_id")
-        .annotate(n=Count("pk"))
-        .values_list("workshop_id", "n")
-    )
+    # seats_taken, read from the locked rows, is their exact count (events/triggers.py).
+    counts = dict(rows.values_list("pk", "seats_taken"))
     return {pk: counts.get(pk, 0) for pk in pks}
 
 

@@ -22,7 +22,6 @@ registration that is being made, and no lock is taken out of order.
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count
 from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -193,17 +192,11 @@ class WorkshopResource(resources.ModelResource):
         """The seat service's locks, in its order; then the seats taken, which cannot change."""
         if connection.in_atomic_block:
             list(Event.objects.select_for_update(**ROW_LOCK).filter(pk=self.event.pk).values("pk"))
-            list(
-                Workshop.objects.select_for_update(**ROW_LOCK)
-                .filter(block__event=self.event)
-                .order_by("pk")
-                .values("pk")
-            )
-        self.seats_taken = dict(
-            Workshop.objects.filter(block__event=self.event)
-            .annotate(n=Count("seats"))
-            .values_list("pk", "n")
-        )
+        workshops = Workshop.objects.filter(block__event=self.event).order_by("pk")
+        if connection.in_atomic_block:
+            workshops = workshops.select_for_update(**ROW_LOCK)
+        # seats_taken, read from the locked rows, is their exact count (events/triggers.py).
+        self.seats_taken = dict(workshops.values_list("pk", "seats_taken"))
 
     def get_or_init_instance(self, instance_loader, row):
         # A workshop is found by its block: a block that is not the event's is

@@ -110,6 +110,14 @@ def confirmation(request, slug, secret):
     )
 
 
+def _personal_page(request, registration, **forms):
+    """The attendee's own page, with ``forms`` (bound, with errors) in place of the blank ones."""
+    return _private(
+        render(request, "registrations/personal.html", _personal_context(registration, **forms)),
+        referrer_policy="same-origin",
+    )
+
+
 def _personal_context(registration, **extra):
     event = registration.event
     blocks = blocks_with_workshops(event)
@@ -130,10 +138,7 @@ def _personal_context(registration, **extra):
 @require_http_methods(["GET"])
 def personal(request, secret):
     registration = _registration_by_secret(secret)
-    return _private(
-        render(request, "registrations/personal.html", _personal_context(registration)),
-        referrer_policy="same-origin",
-    )
+    return _personal_page(request, registration)
 
 
 @require_http_methods(["POST"])
@@ -164,14 +169,7 @@ def change(request, secret):
             messages.success(request, _("Your workshops are changed. We have sent you an e-mail."))
             return redirect("registrations:personal", secret=registration.secret)
     registration = _registration_by_secret(secret)
-    return _private(
-        render(
-            request,
-            "registrations/personal.html",
-            _personal_context(registration, change_form=form),
-        ),
-        referrer_policy="same-origin",
-    )
+    return _personal_page(request, registration, change_form=form)
 
 
 @require_http_methods(["POST"])
@@ -188,14 +186,7 @@ def cancel(request, secret):
                 request, _("Your registration is cancelled. Your seats are given to others.")
             )
             return redirect("registrations:personal", secret=registration.secret)
-    return _private(
-        render(
-            request,
-            "registrations/personal.html",
-            _personal_context(registration, cancel_form=form),
-        ),
-        referrer_policy="same-origin",
-    )
+    return _personal_page(request, registration, cancel_form=form)
 
 
 @require_http_methods(["GET", "POST"])
@@ -290,14 +281,7 @@ def erase(request, secret):
         else:
             # The personal link is gone with the data: the answer is a page without it.
             return redirect("registrations:erased")
-    return _private(
-        render(
-            request,
-            "registrations/personal.html",
-            _personal_context(registration, erase_form=form),
-        ),
-        referrer_policy="same-origin",
-    )
+    return _personal_page(request, registration, erase_form=form)
 
 
 @require_http_methods(["GET"])

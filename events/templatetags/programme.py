@@ -71,11 +71,6 @@ def speakers_line(links) -> str:
     return _speakers_text(speaker_key(links))
 
 
-@register.filter
-def facilitators_line(links) -> str:
-    return _facilitators_text(speaker_key(links))
-
-
 def speaker_key(links) -> tuple[tuple[str, str], ...]:
     """What the speaker lines show of an item's speaker links: (role, "Navn, rolle, org")."""
     return tuple((link.role, str(link.speaker)) for link in links)  # as add_speakers gives
