@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 from events.models import Event, add_speakers, blocks_with_workshops
 from events.templatetags.programme import speakers_line
 
-from . import emails, privacy, selectors, services
+from . import blank_form, emails, privacy, selectors, services
 from .forms import CancelForm, ChangeSeatsForm, EraseForm, RegistrationForm, ResendLinkForm
 from .models import Registration
 
@@ -42,13 +42,16 @@ def register(request, slug):
     if state != Event.RegistrationState.OPEN:
         return render(request, "registrations/unavailable.html", {"event": event, "state": state})
 
-    def build_form(data=None):
+    if request.method == "GET":
+        return blank_form.response(request, event)
+
+    def build_form(data):
         # A submitted form needs the workshops and their seats, not the
         # speakers: those are fetched only if the form is shown again.
         return RegistrationForm(data, event=event, blocks=blocks_with_workshops(event))
 
-    form = build_form(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    form = build_form(request.POST)
+    if form.is_valid():
         try:
             registration = services.register(
                 event=event,

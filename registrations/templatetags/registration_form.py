@@ -27,13 +27,16 @@ from events.templatetags.programme import (
 register = template.Library()
 
 
-@register.simple_tag
-def workshop_options(field, event) -> SafeString:
+@register.simple_tag(takes_context=True)
+def workshop_options(context, field, event) -> SafeString:
     """One radio button per workshop of the block field ``field``.
 
     A full workshop is shown disabled, unless the whole block is full (then
     it can be chosen for the waitlist). A submitted choice stays checked.
+    With ``seats_slot`` in the context (registrations.blank_form), the seats
+    left are a marker that each request fills in.
     """
+    seats_slot = context.get("seats_slot")
     block = field.field.block
     block_full = block.is_fully_booked
     chosen = field.value()
@@ -59,7 +62,11 @@ def workshop_options(field, event) -> SafeString:
             + (" checked" if selectable and chosen == str(workshop.pk) else "")
             + ("" if selectable else " disabled")
             + middle
-            + seats_left_html(language, workshop.seats_left)
+            + (
+                seats_slot(workshop)
+                if seats_slot
+                else seats_left_html(language, workshop.seats_left)
+            )
             + "</span></div></div>\n"
         )
     return SafeString("".join(options))

@@ -1,0 +1,146 @@
+"""The empty registration form page: rendered once per process for what it shows, filled in per request.
+
+When registration opens, almost every request is for the empty form of one
+event. Its HTML changes only with the event, its programme, the language and
+which workshops are full; between two such changes only the security tokens
+and the seats left differ. So the page is rendered once, with markers where
+those go, kept in pieces in each process's memory (the "fragments" cache),
+and each request fills in its own tokens and the seats left of that moment.
+
+The pieces are remembered by what the page shows, as read for every request
+(the event's row, the programme's rows and speakers, the full workshops, the
+language, the path): an edit in the admin gives another key at once, and
+nothing has to be told to forget anything.
+"""
+
+import hashlib
+import secrets
+import uuid
+
+from django.core.cache import caches
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
+
+from events.models import Event, WorkshopBlock, WorkshopSpeaker, add_speakers, blocks_with_workshops
+from events.templatetags.programme import seats_left_html
+
+from .forms import RegistrationForm
+
+TEMPLATE = "registrations/register.html"
+
+# Where a request's own parts go in the rendered page: "<MARK>name<MARK>".
+# Random per process, so no text typed into the admin can look like one.
+MARK = f"@@slot-{secrets.token_hex(8)}@@"
+CSRF, SUBMISSION_TOKEN, SEATS = "csrf", "token", "seats:"
+
+# What the form shows of each workshop, in the form's order; blocks without
+# workshops too (a LEFT JOIN: their workshop columns are None).
+BLOCK_COLUMNS = ("pk", "day", "starts", "ends", "title")
+WORKSHOP_COLUMNS = (
+    "workshops__pk",
+    "workshops__title",
+    "workshops__room",
+    "workshops__online_link",
+    "workshops__theme",
+    "workshops__capacity",
+    "workshops__seats_taken",
+)
+WORKSHOP_PK, CAPACITY, SEATS_TAKEN = len(BLOCK_COLUMNS), -2, -1  # positions in a row
+
+
+def response(request, event: Event) -> HttpResponse:
+    """The empty registration form of ``event`` (open for registration) for this request."""
+    rows, speakers, event_full = _programme(event)
+    language = get_language()
+    key = _cache_key(event, rows, speakers, event_full, language, request.get_full_path())
+    cache = caches["fragments"]
+    pieces = cache.get(key)
+    if pieces is None:
+        pieces = _render_pieces(request, event, rows)
+        # Kept only if the programme read again afterwards still gives the key:
+        # an edit saved meanwhile must not be remembered under the old one.
+        if _same_key(key, event, language, request):
+            cache.set(key, pieces)
+    seats = {
+        row[WORKSHOP_PK]: seats_left_html(language, max(row[CAPACITY] - row[SEATS_TAKEN], 0))
+        for row in rows
+        if row[WORKSHOP_PK] is not None
+    }
+    filled = {CSRF: get_token(request), SUBMISSION_TOKEN: str(uuid.uuid4())}
+    return HttpResponse(
+        "".join(
+            piece if index % 2 == 0 else filled.get(piece) or seats[int(piece[len(SEATS) :])]
+            for index, piece in enumerate(pieces)
+        )
+    )
+
+
+def _programme(event: Event) -> tuple[tuple, tuple, bool]:
+    """The event's blocks and workshops, their speakers, and whether the event is full."""
+    rows = tuple(
+        WorkshopBlock.objects.filter(event=event)
+        .order_by("day", "starts", "pk", "workshops__position", "workshops__pk")
+        .values_list(*BLOCK_COLUMNS, *WORKSHOP_COLUMNS)
+    )
+    speakers = tuple(
+        WorkshopSpeaker.objects.filter(workshop__block__event=event)
+        .order_by("workshop", "position", "pk")
+        .values_list("workshop", "role", "speaker__name", "speaker__role", "speaker__organisation")
+    )
+    event_full = event.attendee_limit is not None and event.is_fully_booked
+    return rows, speakers, event_full
+
+
+def _same_key(key, event, language, request) -> bool:
+    rows, speakers, event_full = _programme(event)
+    return key == _cache_key(event, rows, speakers, event_full, language, request.get_full_path())
+
+
+def _cache_key(event, rows, speakers, event_full, language, path) -> str:
+    """A key for everything the page shows but the tokens and the numbers of seats left."""
+    shown = (
+        tuple(getattr(event, field.attname) for field in Event._meta.concrete_fields),
+        tuple(
+            (*row[:CAPACITY], row[CAPACITY] is not None and row[SEATS_TAKEN] >= row[CAPACITY])
+            for row in rows
+        ),
+        speakers,
+        event_full,
+        language,
+        path,
+    )
+    digest = hashlib.blake2b(repr(shown).encode(), digest_size=20).hexdigest()
+    return f"registration-form:{event.pk}:{digest}"
+
+
+def _render_pieces(request, event: Event, rows) -> list[str]:
+    """The page rendered with markers, split at them: text, slot name, text, …"""
+    seats_taken = {
+        row[WORKSHOP_PK]: row[SEATS_TAKEN] for row in rows if row[WORKSHOP_PK] is not None
+    }
+    blocks = blocks_with_workshops(event)
+    for block in blocks:
+        for workshop in block.workshop_list:
+            # The seats of the rows the key was made of: "full" as the key says.
+            workshop.seats_taken = seats_taken.get(workshop.pk, workshop.seats_taken)
+    add_speakers(blocks)
+    form = RegistrationForm(
+        event=event, blocks=blocks, initial={"submission_token": _slot(SUBMISSION_TOKEN)}
+    )
+    html = render_to_string(
+        TEMPLATE,
+        {
+            "event": event,
+            "form": form,
+            "csrf_token": _slot(CSRF),
+            "seats_slot": lambda workshop: _slot(f"{SEATS}{workshop.pk}"),
+        },
+        request,
+    )
+    return html.split(MARK)
+
+
+def _slot(name: str) -> str:
+    return f"{MARK}{name}{MARK}"

@@ -1,0 +1,126 @@
+"""The empty registration form, rendered once per process and filled in per request."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+
+from events.models import Speaker, Workshop
+from registrations import blank_form
+from registrations.models import Registration
+from tests.registrations.test_views import form_data, register_url
+
+pytestmark = pytest.mark.django_db
+
+HIDDEN = re.compile(
+    r'<input type="hidden" name="(csrfmiddlewaretoken|submission_token)" value="([^"]*)"'
+)
+
+
+def hidden_values(content: str) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {}
+    for name, value in HIDDEN.findall(content):
+        values.setdefault(name, []).append(value)
+    return values
+
+
+def without_tokens(content: str) -> str:
+    return HIDDEN.sub("", content)
+
+
+def test_each_request_gets_its_own_tokens_in_the_same_page(client):
+    event = make_event_with_programme()
+
+    first = client.get(register_url(event)).content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(register_url(event)).content.decode()
+
+    assert len(queries) == 3  # event, programme, speakers: the page itself is remembered
+    assert without_tokens(first) == without_tokens(second)
+    assert hidden_values(first)["submission_token"] != hidden_values(second)["submission_token"]
+    assert len(set(hidden_values(second)["csrfmiddlewaretoken"])) == 1  # one masked token per page
+    assert (
+        hidden_values(first)["csrfmiddlewaretoken"] != hidden_values(second)["csrfmiddlewaretoken"]
+    )
+    assert blank_form.MARK not in second
+    assert "@@slot-" not in second
+
+
+def test_a_form_from_the_remembered_page_registers_with_its_tokens():
+    event = make_event_with_programme()
+    browser = Client(enforce_csrf_checks=True)
+    browser.get(register_url(event))  # renders and remembers the page
+    page = browser.get(register_url(event)).content.decode()
+    hidden = {name: values[0] for name, values in hidden_values(page).items()}
+
+    response = browser.post(register_url(event), {**form_data(event), **hidden})
+
+    assert response.status_code == 302
+    registration = Registration.objects.get()
+    assert str(registration.submission_token) == hidden["submission_token"]
+
+
+def test_seats_left_are_those_of_the_request(client):
+    event = make_event_with_programme(capacity=12)
+    client.get(register_url(event))
+    chosen = event.blocks.first().workshops.first()
+
+    client.post(register_url(event), form_data(event))
+    content = Client().get(register_url(event)).content.decode()
+
+    assert option(content, chosen).count("11 ledige pladser") == 1
+    assert content.count("12 ledige pladser") == 2 * 4 - 2  # the other block's choice too
+
+
+def test_a_workshop_that_fills_up_is_shown_disabled_at_once(client):
+    event = make_event_with_programme(capacity=1)
+    client.get(register_url(event))
+    chosen = event.blocks.first().workshops.first()
+
+    client.post(register_url(event), form_data(event))
+    content = Client().get(register_url(event)).content.decode()
+
+    assert "Fuldt booket" in option(content, chosen)
+    assert re.search(rf'value="{chosen.pk}" id="[^"]*" disabled', content)
+
+
+def test_programme_edits_show_at_once(client):
+    event = make_event_with_programme()
+    client.get(register_url(event))
+    workshop = event.blocks.first().workshops.first()
+    speaker = Speaker.objects.filter(workshops=workshop).first()
+
+    Workshop.objects.filter(pk=workshop.pk).update(title="Ny titel", room="Sal 9")
+    Speaker.objects.filter(pk=speaker.pk).update(name="Ny Oplægsholder")
+    content = client.get(register_url(event)).content.decode()
+
+    assert "Ny titel" in content
+    assert "Sal 9" in content
+    assert "Ny Oplægsholder" in content
+
+
+def test_each_language_has_its_own_page(client):
+    event = make_event_with_programme()
+
+    danish = client.get(register_url(event)).content.decode()
+    with translation.override("en"):
+        english = client.get(register_url(event)).content.decode()
+
+    assert "Vælg dine workshops" in danish
+    assert "Choose your workshops" in english
+    assert "Vælg dine workshops" not in english
+
+
+def make_event_with_programme(**fields):
+    from tests.factories import make_programme
+
+    return make_programme(blocks=2, workshops_per_block=4, **fields)
+
+
+def option(content: str, workshop) -> str:
+    """The markup of ``workshop``'s radio option on the form page."""
+    start = content.index(f'value="{workshop.pk}"')
+    return content[start : content.index("</div></div>", start)]
