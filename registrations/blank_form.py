@@ -2,15 +2,16 @@
 
 When registration opens, almost every request is for the empty form of one
 event. Its HTML changes only with the event, its programme, the language and
-which workshops are full; between two such changes only the security tokens
-and the seats left differ. So the page is rendered once, with markers where
-those go, kept in pieces in each process's memory (the "fragments" cache),
-and each request fills in its own tokens and the seats left of that moment.
+whether a whole block (or the event) is fully booked; between two such
+changes only the security tokens and the workshops' seats differ. So the
+page is rendered once, with markers where those go, kept in pieces in each
+process's memory (the "fragments" cache), and each request fills in its own
+tokens and each workshop's seats left, "full" and "disabled" of that moment.
 
 The pieces are remembered by what the page shows, as read for every request
-(the event's row, the programme's rows and speakers, the full workshops, the
-language, the path): an edit in the admin gives another key at once, and
-nothing has to be told to forget anything.
+(the event's row, the programme's rows and speakers, the fully booked
+blocks, the language, the path): an edit in the admin gives another key at
+once, and nothing has to be told to forget anything.
 """
 
 import hashlib
@@ -24,16 +25,17 @@ from django.template.loader import render_to_string
 from django.utils.translation import get_language
 
 from events.models import Event, WorkshopBlock, WorkshopSpeaker, add_speakers, blocks_with_workshops
-from events.templatetags.programme import seats_left_html
 
 from .forms import RegistrationForm
+from .templatetags.registration_form import option_parts
 
 TEMPLATE = "registrations/register.html"
 
-# Where a request's own parts go in the rendered page: "<MARK>name<MARK>".
+# Where a request's own parts go in the rendered page: "<MARK>name<MARK>",
+# the name "csrf", "token", or "<part>:<workshop pk>" (``option_parts``).
 # Random per process, so no text typed into the admin can look like one.
 MARK = f"@@slot-{secrets.token_hex(8)}@@"
-CSRF, SUBMISSION_TOKEN, SEATS = "csrf", "token", "seats:"
+CSRF, SUBMISSION_TOKEN = "csrf", "token"
 
 # What the form shows of each workshop, in the form's order; blocks without
 # workshops too (a LEFT JOIN: their workshop columns are None).
@@ -63,18 +65,36 @@ def response(request, event: Event) -> HttpResponse:
         # an edit saved meanwhile must not be remembered under the old one.
         if _same_key(key, event, language, request):
             cache.set(key, pieces)
-    seats = {
-        row[WORKSHOP_PK]: seats_left_html(language, max(row[CAPACITY] - row[SEATS_TAKEN], 0))
-        for row in rows
-        if row[WORKSHOP_PK] is not None
-    }
     filled = {CSRF: get_token(request), SUBMISSION_TOKEN: str(uuid.uuid4())}
+    parts = _option_parts(rows, language)
     return HttpResponse(
         "".join(
-            piece if index % 2 == 0 else filled.get(piece) or seats[int(piece[len(SEATS) :])]
+            piece if index % 2 == 0 else filled.get(piece) or parts[int(piece[2:])][int(piece[0])]
             for index, piece in enumerate(pieces)
         )
     )
+
+
+def _option_parts(rows, language: str) -> dict[int, tuple]:
+    """Each workshop's parts that change with the seats, as ``option_parts`` gives them."""
+    block_full = _fully_booked_blocks(rows)
+    return {
+        row[WORKSHOP_PK]: option_parts(
+            language,
+            seats_left=max(row[CAPACITY] - row[SEATS_TAKEN], 0),
+            block_full=row[0] in block_full,
+        )
+        for row in rows
+        if row[WORKSHOP_PK] is not None
+    }
+
+
+def _fully_booked_blocks(rows) -> frozenset[int]:
+    """The blocks with workshops, none of them with a seat left."""
+    open_blocks = {
+        row[0] for row in rows if row[WORKSHOP_PK] is None or row[SEATS_TAKEN] < row[CAPACITY]
+    }
+    return frozenset(row[0] for row in rows) - open_blocks
 
 
 def _programme(event: Event) -> tuple[tuple, tuple, bool]:
@@ -99,14 +119,12 @@ def _same_key(key, event, language, request) -> bool:
 
 
 def _cache_key(event, rows, speakers, event_full, language, path) -> str:
-    """A key for everything the page shows but the tokens and the numbers of seats left."""
+    """A key for everything the page shows but the tokens and each workshop's seats."""
     shown = (
         tuple(getattr(event, field.attname) for field in Event._meta.concrete_fields),
-        tuple(
-            (*row[:CAPACITY], row[CAPACITY] is not None and row[SEATS_TAKEN] >= row[CAPACITY])
-            for row in rows
-        ),
+        tuple(row[:CAPACITY] for row in rows),
         speakers,
+        _fully_booked_blocks(rows),
         event_full,
         language,
         path,
@@ -135,7 +153,9 @@ def _render_pieces(request, event: Event, rows) -> list[str]:
             "event": event,
             "form": form,
             "csrf_token": _slot(CSRF),
-            "seats_slot": lambda workshop: _slot(f"{SEATS}{workshop.pk}"),
+            "option_slots": lambda workshop: tuple(
+                _slot(f"{part}:{workshop.pk}") for part in range(3)
+            ),
         },
         request,
     )

@@ -33,10 +33,11 @@ def workshop_options(context, field, event) -> SafeString:
 
     A full workshop is shown disabled, unless the whole block is full (then
     it can be chosen for the waitlist). A submitted choice stays checked.
-    With ``seats_slot`` in the context (registrations.blank_form), the seats
-    left are a marker that each request fills in.
+    With ``option_slots`` in the context (registrations.blank_form), the
+    parts that change with the seats (``option_parts``) are markers that
+    each request fills in.
     """
-    seats_slot = context.get("seats_slot")
+    option_slots = context.get("option_slots")
     block = field.field.block
     block_full = block.is_fully_booked
     chosen = field.value()
@@ -53,23 +54,39 @@ def workshop_options(context, field, event) -> SafeString:
             speaker_lines_html(language, workshop.speaker_key),
             place_html(language, is_online(workshop, event), workshop.room, workshop.theme),
         )
-        full = workshop.is_full
-        selectable = not full or block_full
+        if option_slots:
+            full_class, state, seats = option_slots(workshop)
+        else:
+            full_class, state, seats = option_parts(
+                language,
+                seats_left=workshop.seats_left,
+                block_full=block_full,
+                chosen=chosen == str(workshop.pk),
+            )
         options.append(
             '<div class="form-check workshop-option'
-            + (" is-full" if full else "")
+            + full_class
             + head
-            + (" checked" if selectable and chosen == str(workshop.pk) else "")
-            + ("" if selectable else " disabled")
+            + state
             + middle
-            + (
-                seats_slot(workshop)
-                if seats_slot
-                else seats_left_html(language, workshop.seats_left)
-            )
+            + seats
             + "</span></div></div>\n"
         )
     return SafeString("".join(options))
+
+
+def option_parts(
+    language: str, *, seats_left: int, block_full: bool, chosen: bool = False
+) -> tuple[str, str, SafeString]:
+    """The parts of an option that change with the seats: its "full" class,
+    its "checked" or "disabled", and its seats left."""
+    full = seats_left <= 0
+    selectable = not full or block_full
+    return (
+        " is-full" if full else "",
+        (" checked" if selectable and chosen else "") + ("" if selectable else " disabled"),
+        seats_left_html(language, seats_left),
+    )
 
 
 @lru_cache(maxsize=MEMORY)

@@ -11,6 +11,7 @@ from django.utils import translation
 from events.models import Speaker, Workshop
 from registrations import blank_form
 from registrations.models import Registration
+from tests.factories import make_programme
 from tests.registrations.test_views import form_data, register_url
 
 pytestmark = pytest.mark.django_db
@@ -75,16 +76,32 @@ def test_seats_left_are_those_of_the_request(client):
     assert content.count("12 ledige pladser") == 2 * 4 - 2  # the other block's choice too
 
 
-def test_a_workshop_that_fills_up_is_shown_disabled_at_once(client):
+def test_a_workshop_that_fills_up_is_shown_disabled_without_rendering_the_page_again(client):
     event = make_event_with_programme(capacity=1)
     client.get(register_url(event))
     chosen = event.blocks.first().workshops.first()
 
     client.post(register_url(event), form_data(event))
+    with CaptureQueriesContext(connection) as queries:
+        content = Client().get(register_url(event)).content.decode()
+
+    assert len(queries) == 3
+    assert "Fuldt booket" in option(content, chosen)
+    assert 'class="form-check workshop-option is-full"' in content
+    assert re.search(rf'value="{chosen.pk}" id="[^"]*" disabled', content)
+    assert content.count(" disabled") == 2  # the chosen workshop of each block
+    assert 'name="waitlist"' not in content
+
+
+def test_a_fully_booked_block_offers_the_waitlist(client):
+    event = make_programme(blocks=2, workshops_per_block=1, capacity=1)
+    client.get(register_url(event))
+
+    client.post(register_url(event), form_data(event))
     content = Client().get(register_url(event)).content.decode()
 
-    assert "Fuldt booket" in option(content, chosen)
-    assert re.search(rf'value="{chosen.pk}" id="[^"]*" disabled', content)
+    assert 'name="waitlist"' in content
+    assert " disabled" not in content  # a full block's workshops can be chosen to wait for
 
 
 def test_programme_edits_show_at_once(client):
@@ -115,8 +132,6 @@ def test_each_language_has_its_own_page(client):
 
 
 def make_event_with_programme(**fields):
-    from tests.factories import make_programme
-
     return make_programme(blocks=2, workshops_per_block=4, **fields)
 
 
