@@ -157,7 +157,16 @@ class RegistrationForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
-    def __init__(self, *args, event: Event, blocks: list[WorkshopBlock], **kwargs):
+    def __init__(
+        self,
+        *args,
+        event: Event,
+        blocks: list[WorkshopBlock],
+        fully_booked_blocks: frozenset[int] | None = None,
+        **kwargs,
+    ):
+        """``blocks`` with their workshops (``block.workshop_list``); ``fully_booked_blocks``
+        the ids of those with no seat left, when the blocks' own seats are not current."""
         super().__init__(*args, **kwargs)
         self.event = event
         self.blocks = blocks
@@ -180,9 +189,9 @@ class RegistrationForm(forms.Form):
             self.fields["payer"].error_messages["required"] = _("Choose who pays.")
         for block in blocks:
             self.fields[self.block_field_name(block)] = WorkshopChoiceField(block=block)
-        self.offers_waitlist = (
-            any(block.is_fully_booked for block in blocks) or event.is_fully_booked
-        )
+        if fully_booked_blocks is None:
+            fully_booked_blocks = {block.pk for block in blocks if block.is_fully_booked}
+        self.offers_waitlist = bool(fully_booked_blocks) or event.is_fully_booked
         if not self.offers_waitlist:
             del self.fields["waitlist"]
             del self.fields["accept_any_workshop"]

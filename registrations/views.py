@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 from events.models import Event, add_speakers, blocks_with_workshops
 from events.templatetags.programme import speakers_line
 
-from . import blank_form, emails, privacy, selectors, services
+from . import emails, form_cache, privacy, selectors, services
 from .forms import CancelForm, ChangeSeatsForm, EraseForm, RegistrationForm, ResendLinkForm
 from .models import Registration
 
@@ -43,49 +43,59 @@ def register(request, slug):
         return render(request, "registrations/unavailable.html", {"event": event, "state": state})
 
     if request.method == "GET":
-        return blank_form.response(request, event)
+        return form_cache.page(request, event)
 
-    def build_form(data):
-        # A submitted form needs the workshops and their seats, not the
-        # speakers: those are fetched only if the form is shown again.
-        return RegistrationForm(data, event=event, blocks=blocks_with_workshops(event))
+    # Checked against the programme kept by this process; shown again (with
+    # errors) with the programme as it is now, speakers and seats and all.
+    blocks, fully_booked = form_cache.blocks_to_check(event)
+    form = RegistrationForm(
+        request.POST, event=event, blocks=blocks, fully_booked_blocks=fully_booked
+    )
+    if not form.is_valid():
+        return _registration_form_again(request, event)
+    try:
+        registration = services.register(
+            event=event,
+            attendee=services.AttendeeDetails.from_mapping(form.cleaned_data),
+            choices=form.choices,
+            submission_token=form.cleaned_data["submission_token"],
+            **form.waitlist_choices,
+        )
+    except services.AlreadyRegistered:
+        return render(
+            request,
+            "registrations/already_registered.html",
+            {
+                "event": event,
+                "form": ResendLinkForm(initial={"email": form.cleaned_data["email"]}),
+            },
+        )
+    except services.WorkshopFull as full:
+        return _registration_form_again(request, event, full_blocks=full.block_ids)
+    except services.InvalidChoices as invalid:
+        return _registration_form_again(request, event, choice_errors=invalid.errors)
+    except services.RegistrationError as refused:
+        return _registration_form_again(request, event, choice_errors={0: refused.message})
+    return redirect("registrations:confirmation", slug=event.slug, secret=registration.secret)
 
-    form = build_form(request.POST)
-    if form.is_valid():
-        try:
-            registration = services.register(
-                event=event,
-                attendee=services.AttendeeDetails.from_mapping(form.cleaned_data),
-                choices=form.choices,
-                submission_token=form.cleaned_data["submission_token"],
-                **form.waitlist_choices,
-            )
-        except services.AlreadyRegistered:
-            return render(
-                request,
-                "registrations/already_registered.html",
-                {
-                    "event": event,
-                    "form": ResendLinkForm(initial={"email": form.cleaned_data["email"]}),
-                },
-            )
-        except services.WorkshopFull as full:
-            form = build_form(request.POST)  # fresh seat counts
-            form.is_valid()
-            form.mark_full(full.block_ids)
-        except services.InvalidChoices as invalid:
-            for block in form.blocks:
-                if block.pk in invalid.errors:
-                    form.add_error(form.block_field_name(block), invalid.errors[block.pk])
-            if 0 in invalid.errors:
-                form.add_error(None, invalid.errors[0])
-        except services.RegistrationError as refused:
-            form.add_error(None, refused.message)
-        else:
-            return redirect(
-                "registrations:confirmation", slug=event.slug, secret=registration.secret
-            )
-    add_speakers(form.blocks)
+
+def _registration_form_again(request, event, *, full_blocks=(), choice_errors=None):
+    """The submitted form with its errors and answers, and the programme as it is now.
+
+    ``full_blocks``: blocks whose chosen workshop filled up meanwhile;
+    ``choice_errors``: the service's errors by block id, 0 for the whole form.
+    """
+    blocks = blocks_with_workshops(event)
+    add_speakers(blocks)
+    form = RegistrationForm(request.POST, event=event, blocks=blocks)
+    form.is_valid()
+    form.mark_full(full_blocks)
+    choice_errors = choice_errors or {}
+    for block in form.blocks:
+        if block.pk in choice_errors:
+            form.add_error(form.block_field_name(block), choice_errors[block.pk])
+    if 0 in choice_errors:
+        form.add_error(None, choice_errors[0])
     return render(request, "registrations/register.html", {"event": event, "form": form})
 
 

@@ -24,9 +24,13 @@ def _generous_rate_limits(settings):
 
 @pytest.fixture(autouse=True)
 def _no_cached_fragments():
-    """Rendered fragments are kept per process; a test starts without another's."""
+    """Rendered fragments and built programmes are kept per process; a test starts
+    without another's."""
+    from registrations import form_cache
+
     yield
     caches["fragments"].clear()
+    form_cache.forget_blocks()
 
 
 @pytest.fixture(scope="session")

@@ -33,7 +33,7 @@ def workshop_options(context, field, event) -> SafeString:
 
     A full workshop is shown disabled, unless the whole block is full (then
     it can be chosen for the waitlist). A submitted choice stays checked.
-    With ``option_slots`` in the context (registrations.blank_form), the
+    With ``option_slots`` in the context (registrations.form_cache), the
     parts that change with the seats (``option_parts``) are markers that
     each request fills in.
     """

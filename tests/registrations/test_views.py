@@ -379,6 +379,8 @@ def test_form_and_submission_take_the_same_queries_however_big_the_programme(cli
         event = make_programme(blocks=blocks, workshops_per_block=workshops_per_block)
         data = form_data(event, email=f"{blocks}@example.org")
         client.get(register_url(event))  # the session and language settle first
+        # The first of each builds what its process keeps (form_cache).
+        client.post(register_url(event), form_data(event, email=f"first-{blocks}@example.org"))
         caches["default"].clear()  # the rate limit's counters start afresh each time
         with CaptureQueriesContext(connection) as form_page:
             response = client.get(register_url(event))
@@ -390,9 +392,11 @@ def test_form_and_submission_take_the_same_queries_however_big_the_programme(cli
 
     # The form, rendered before (by the first GET): the event, its blocks
     # and workshops with their seats taken (one query), their speakers.
-    # The submission: the rate limit's counter, event, blocks, workshops; in
-    # the transaction an earlier registration, the blocks, the chosen
-    # workshops locked, the registration and its seats.
+    # The submission, checked against the blocks built before (by the first
+    # POST): the rate limit's counter, the event, its blocks and workshops with
+    # their seats taken; in the transaction an earlier registration, the
+    # blocks, the chosen workshops locked, the registration and its seats;
+    # and the savepoints of the test's own transaction around both.
     assert counts[0] == counts[1]
     assert counts[0][0] == 3
-    assert counts[0][1] <= 15, counts
+    assert counts[0][1] <= 13, counts

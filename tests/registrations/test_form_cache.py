@@ -1,5 +1,6 @@
-"""The empty registration form, rendered once per process and filled in per request."""
+"""The registration form's programme, rendered and built once per process, read per request."""
 
+import datetime
 import re
 
 import pytest
@@ -9,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from events.models import Speaker, Workshop
-from registrations import blank_form
+from registrations import form_cache
 from registrations.models import Registration
-from tests.factories import make_programme
+from tests.factories import make_block, make_programme, make_workshop
 from tests.registrations.test_views import form_data, register_url
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +47,7 @@ def test_each_request_gets_its_own_tokens_in_the_same_page(client):
     assert (
         hidden_values(first)["csrfmiddlewaretoken"] != hidden_values(second)["csrfmiddlewaretoken"]
     )
-    assert blank_form.MARK not in second
+    assert form_cache.MARK not in second
     assert "@@slot-" not in second
 
 
@@ -139,3 +140,59 @@ def option(content: str, workshop) -> str:
     """The markup of ``workshop``'s radio option on the form page."""
     start = content.index(f'value="{workshop.pk}"')
     return content[start : content.index("</div></div>", start)]
+
+
+def test_a_block_added_after_the_first_submission_is_required_at_once(client):
+    event = make_event_with_programme()
+    client.post(register_url(event), form_data(event))  # builds the blocks to check against
+    new_block = make_block(event, starts=datetime.time(15, 0), ends=datetime.time(16, 0))
+    make_workshop(new_block)
+
+    data = form_data(event, email="bo@example.org")
+    del data[f"block_{new_block.pk}"]
+    response = client.post(register_url(event), data)
+
+    assert response.status_code == 200
+    assert "Vælg en workshop i denne blok." in response.content.decode()
+    assert Registration.objects.count() == 1
+
+
+def test_a_workshop_added_after_the_first_submission_can_be_chosen_at_once(client):
+    event = make_event_with_programme()
+    client.post(register_url(event), form_data(event))
+    block = event.blocks.first()
+    added = make_workshop(block, title="Ny workshop")
+
+    response = client.post(
+        register_url(event),
+        form_data(event, email="bo@example.org", **{f"block_{block.pk}": str(added.pk)}),
+    )
+
+    assert response.status_code == 302
+    assert Registration.objects.get(email="bo@example.org").seats.filter(workshop=added).exists()
+
+
+def test_a_block_that_filled_up_since_the_first_submission_offers_the_waitlist(client):
+    event = make_programme(blocks=2, workshops_per_block=1, capacity=1)
+    client.post(register_url(event), form_data(event))  # takes the only seats
+
+    response = client.post(
+        register_url(event), form_data(event, email="bo@example.org", waitlist="on")
+    )
+
+    assert response.status_code == 302
+    assert Registration.objects.get(email="bo@example.org").status == Registration.Status.WAITLISTED
+
+
+def test_a_refused_submission_shows_the_programme_as_it_is_now(client):
+    event = make_event_with_programme()
+    client.post(register_url(event), form_data(event))
+    workshop = event.blocks.first().workshops.last()
+    Workshop.objects.filter(pk=workshop.pk).update(title="Omdøbt workshop")
+
+    response = client.post(register_url(event), form_data(event, email="", name=""))
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Omdøbt workshop" in content
+    assert "40 ledige pladser" in content

@@ -1,24 +1,32 @@
-"""The empty registration form page: rendered once per process for what it shows, filled in per request.
+"""The registration form's programme, read for every request but rendered and built once per process.
 
-When registration opens, almost every request is for the empty form of one
-event. Its HTML changes only with the event, its programme, the language and
-whether a whole block (or the event) is fully booked; between two such
-changes only the security tokens and the workshops' seats differ. So the
-page is rendered once, with markers where those go, kept in pieces in each
-process's memory (the "fragments" cache), and each request fills in its own
-tokens and each workshop's seats left, "full" and "disabled" of that moment.
+When registration opens, almost every request is for the form of one event:
+the empty page, then the submitted form. Both depend on the event and its
+programme, which change rarely, and on the seats, which change all the time.
 
-The pieces are remembered by what the page shows, as read for every request
-(the event's row, the programme's rows and speakers, the fully booked
-blocks, the language, the path): an edit in the admin gives another key at
-once, and nothing has to be told to forget anything.
+- The empty page (``page``) is rendered once, with markers where the
+  request's own parts go, kept in pieces in each process's memory (the
+  "fragments" cache); each request fills in its own security tokens and each
+  workshop's seats left, "full" and "disabled" of that moment.
+- A submitted form is checked against blocks and workshops built once
+  (``blocks_to_check``); the service checks the choices again under its locks.
+
+Both are remembered by what they show, as read for every request (the
+event's row, the programme's rows and speakers, the fully booked blocks, the
+language, the path): an edit in the admin gives another key at once, and
+nothing has to be told to forget anything. The reads that make the keys run
+SQL that the ORM compiles once per process (``CompiledRead``): compiling
+took more time than running them.
 """
 
 import hashlib
 import secrets
+import threading
 import uuid
+from collections import OrderedDict
 
 from django.core.cache import caches
+from django.db import connection
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
@@ -52,7 +60,7 @@ WORKSHOP_COLUMNS = (
 WORKSHOP_PK, CAPACITY, SEATS_TAKEN = len(BLOCK_COLUMNS), -2, -1  # positions in a row
 
 
-def response(request, event: Event) -> HttpResponse:
+def page(request, event: Event) -> HttpResponse:
     """The empty registration form of ``event`` (open for registration) for this request."""
     rows, speakers, event_full = _programme(event)
     language = get_language()
@@ -97,20 +105,51 @@ def _fully_booked_blocks(rows) -> frozenset[int]:
     return frozenset(row[0] for row in rows) - open_blocks
 
 
-def _programme(event: Event) -> tuple[tuple, tuple, bool]:
-    """The event's blocks and workshops, their speakers, and whether the event is full."""
-    rows = tuple(
-        WorkshopBlock.objects.filter(event=event)
+class CompiledRead:
+    """A read of one event's rows whose SQL the ORM compiles once per process.
+
+    ``build(event_id)`` gives the queryset; its SQL, with the event's id as its
+    only parameter, is kept and run with each event's id. The rows are the
+    database's own values (on SQLite dates and times as text): enough for a key.
+    """
+
+    PROBE = -7_000_000_001  # an id no event has, to find the parameter
+
+    def __init__(self, build):
+        self.build = build
+        self.sql = None
+
+    def __call__(self, event_id: int) -> tuple:
+        if self.sql is None:
+            sql, params = self.build(self.PROBE).query.sql_with_params()
+            if tuple(params) != (self.PROBE,):
+                raise ValueError(f"expected the event's id as the only parameter: {params!r}")
+            self.sql = sql
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, [event_id])
+            return tuple(tuple(row) for row in cursor.fetchall())
+
+
+programme_rows = CompiledRead(
+    lambda event_id: (
+        WorkshopBlock.objects.filter(event_id=event_id)
         .order_by("day", "starts", "pk", "workshops__position", "workshops__pk")
         .values_list(*BLOCK_COLUMNS, *WORKSHOP_COLUMNS)
     )
-    speakers = tuple(
-        WorkshopSpeaker.objects.filter(workshop__block__event=event)
+)
+speaker_rows = CompiledRead(
+    lambda event_id: (
+        WorkshopSpeaker.objects.filter(workshop__block__event_id=event_id)
         .order_by("workshop", "position", "pk")
         .values_list("workshop", "role", "speaker__name", "speaker__role", "speaker__organisation")
     )
+)
+
+
+def _programme(event: Event) -> tuple[tuple, tuple, bool]:
+    """The event's blocks and workshops, their speakers, and whether the event is full."""
     event_full = event.attendee_limit is not None and event.is_fully_booked
-    return rows, speakers, event_full
+    return programme_rows(event.pk), speaker_rows(event.pk), event_full
 
 
 def _same_key(key, event, language, request) -> bool:
@@ -129,8 +168,11 @@ def _cache_key(event, rows, speakers, event_full, language, path) -> str:
         language,
         path,
     )
-    digest = hashlib.blake2b(repr(shown).encode(), digest_size=20).hexdigest()
-    return f"registration-form:{event.pk}:{digest}"
+    return f"registration-form:{event.pk}:{_digest(shown)}"
+
+
+def _digest(value) -> str:
+    return hashlib.blake2b(repr(value).encode(), digest_size=20).hexdigest()
 
 
 def _render_pieces(request, event: Event, rows) -> list[str]:
@@ -141,7 +183,8 @@ def _render_pieces(request, event: Event, rows) -> list[str]:
     blocks = blocks_with_workshops(event)
     for block in blocks:
         for workshop in block.workshop_list:
-            # The seats of the rows the key was made of: "full" as the key says.
+            # The seats of the rows the key was made of: fully booked blocks
+            # (and so the waitlist's fields) as the key says.
             workshop.seats_taken = seats_taken.get(workshop.pk, workshop.seats_taken)
     add_speakers(blocks)
     form = RegistrationForm(
@@ -164,3 +207,48 @@ def _render_pieces(request, event: Event, rows) -> list[str]:
 
 def _slot(name: str) -> str:
     return f"{MARK}{name}{MARK}"
+
+
+# --- A submitted form --------------------------------------------------------------------
+
+BLOCKS_KEPT = 64  # programmes (event and version) each process keeps built
+_blocks: OrderedDict[str, list[WorkshopBlock]] = OrderedDict()
+_blocks_lock = threading.Lock()
+
+
+def blocks_to_check(event: Event) -> tuple[list[WorkshopBlock], frozenset[int]]:
+    """The event's blocks with their workshops (``block.workshop_list``), for checking a
+    submitted form, and the ids of the blocks fully booked now.
+
+    The blocks are shared by every request of this process: read them, never
+    change them. Their seats are not those of now; the fully booked blocks are.
+    To show the form again, fetch fresh blocks (``blocks_with_workshops``).
+    """
+    rows = programme_rows(event.pk)
+    key = _blocks_key(event, rows)
+    with _blocks_lock:
+        blocks = _blocks.get(key)
+        if blocks is not None:
+            _blocks.move_to_end(key)
+    if blocks is None:
+        blocks = blocks_with_workshops(event)
+        if _blocks_key(event, programme_rows(event.pk)) == key:
+            with _blocks_lock:
+                _blocks[key] = blocks
+                while len(_blocks) > BLOCKS_KEPT:
+                    _blocks.popitem(last=False)
+    return blocks, _fully_booked_blocks(rows)
+
+
+def _blocks_key(event: Event, rows) -> str:
+    shown = (
+        tuple(getattr(event, field.attname) for field in Event._meta.concrete_fields),
+        tuple(row[:CAPACITY] for row in rows),
+    )
+    return f"{event.pk}:{_digest(shown)}"
+
+
+def forget_blocks() -> None:
+    """Drop every kept programme (tests; the keys make it needless otherwise)."""
+    with _blocks_lock:
+        _blocks.clear()
