@@ -6,6 +6,10 @@ as browsers do (GET the form with its CSRF cookie and submission token, POST
 it back, no redirects followed). Then checks the seat invariant in the
 database and prints the figures. Phases:
 
+Before (a), every worker serves each page a few times, unmeasured: a server
+is up before registration opens, and its workers' first requests (templates
+compiled, the form's page and programme built) are not part of the rush.
+
 a. rush: many members register at once, each with a random free workshop in
    every block (retrying, as a member would, when a choice fills meanwhile);
 b. contention: many members who all loaded the form earlier submit it at once
@@ -396,6 +400,27 @@ def rush_member(
         if outcome != "workshop full" or time.monotonic() > deadline:
             return
         form = parse_form(response.text)  # the form again, with fresh seat counts
+
+
+def warm_up(port: int, *, workers: int, clients: int) -> Counter:
+    """Each page some times per worker, and a form sent back empty (refused, nothing saved)."""
+
+    def empty_form() -> int:
+        browser = Browser(port)
+        form = parse_form(browser.request("GET", FORM_PATH).text)
+        return browser.request("POST", FORM_PATH, form.hidden).status
+
+    def page(path: str) -> int:
+        return Browser(port).request("GET", path).status
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        futures = [
+            pool.submit(page, path)
+            for path in (LIST_PATH, PROGRAMME_PATH, FORM_PATH)
+            for _ in range(5 * workers)
+        ]
+        futures += [pool.submit(empty_form) for _ in range(3 * workers)]
+    return Counter(future.result() for future in futures)
 
 
 def guarded(function, tally: Tally, *args) -> None:
@@ -796,6 +821,10 @@ def main() -> int:
         deadline = time.monotonic() + arguments.deadline
 
         with gunicorn(environment, workers=arguments.workers, log=log) as (port, server_pid):
+            statuses = warm_up(port, workers=arguments.workers, clients=arguments.clients)
+            print(f"  warm-up (not measured): {dict(statuses)}")
+            if set(statuses) != {200}:
+                sys.exit("warm-up: a page did not answer 200")
             meter = CpuMeter(server_pid, arguments.db)
             rush_cpu, contention_cpu = {}, {}
             with meter.phase(rush_cpu):
