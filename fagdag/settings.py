@@ -309,16 +309,6 @@ else:
         }
     }
 
-# Rendered pieces of pages that depend only on what their cache key names
-# (e.g. the registration form's empty attendee fields of one event, language
-# and version): kept in each process's memory, nothing shared to invalidate.
-CACHES["fragments"] = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-    "LOCATION": "fragments",
-    "TIMEOUT": 600,
-    "OPTIONS": {"MAX_ENTRIES": 1000},
-}
-
 # Rate limits per client address (fagdag/ratelimit.py): "count/period", period
 # s, m, h or d ("30/m", "10/5m"); empty for no limit. Many members register
 # from one municipality's address, so the registration limit is generous.

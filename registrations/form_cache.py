@@ -5,9 +5,9 @@ the empty page, then the submitted form. Both depend on the event and its
 programme, which change rarely, and on the seats, which change all the time.
 
 - The empty page (``page``) is rendered once, with markers where the
-  request's own parts go, kept in pieces in each process's memory (the
-  "fragments" cache); each request fills in its own security tokens and each
-  workshop's seats left, "full" and "disabled" of that moment.
+  request's own parts go, and kept in pieces in the process's memory; each
+  request fills in its own security tokens and each workshop's seats left,
+  "full" and "disabled" of that moment.
 - A submitted form is checked against blocks and workshops built once
   (``blocks_to_check``); the service checks the choices again under its locks.
 
@@ -25,7 +25,6 @@ import threading
 import uuid
 from collections import OrderedDict
 
-from django.core.cache import caches
 from django.db import connection
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
@@ -60,19 +59,55 @@ WORKSHOP_COLUMNS = (
 WORKSHOP_PK, CAPACITY, SEATS_TAKEN = len(BLOCK_COLUMNS), -2, -1  # positions in a row
 
 
+class Kept:
+    """Things built for a key, kept in this process's memory; the least recently used go first.
+
+    A plain dict rather than a Django cache: nothing is pickled, and what is
+    kept is shared as is by the requests of this process (never changed).
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()  # threaded servers (runserver, gthread)
+
+    def get(self, key):
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+
+
+# Pages (an event in a language, as its programme is) and programmes kept per
+# process: some events at once, each in two languages, a few versions each.
+_pages = Kept(64)
+_blocks = Kept(64)
+
+
 def page(request, event: Event) -> HttpResponse:
     """The empty registration form of ``event`` (open for registration) for this request."""
     rows, speakers, event_full = _programme(event)
     language = get_language()
     key = _cache_key(event, rows, speakers, event_full, language, request.get_full_path())
-    cache = caches["fragments"]
-    pieces = cache.get(key)
+    pieces = _pages.get(key)
     if pieces is None:
         pieces = _render_pieces(request, event, rows)
         # Kept only if the programme read again afterwards still gives the key:
         # an edit saved meanwhile must not be remembered under the old one.
         if _same_key(key, event, language, request):
-            cache.set(key, pieces)
+            _pages.put(key, pieces)
     filled = {CSRF: get_token(request), SUBMISSION_TOKEN: str(uuid.uuid4())}
     parts = _option_parts(rows, language)
     return HttpResponse(
@@ -211,10 +246,6 @@ def _slot(name: str) -> str:
 
 # --- A submitted form --------------------------------------------------------------------
 
-BLOCKS_KEPT = 64  # programmes (event and version) each process keeps built
-_blocks: OrderedDict[str, list[WorkshopBlock]] = OrderedDict()
-_blocks_lock = threading.Lock()
-
 
 def blocks_to_check(event: Event) -> tuple[list[WorkshopBlock], frozenset[int]]:
     """The event's blocks with their workshops (``block.workshop_list``), for checking a
@@ -226,17 +257,11 @@ def blocks_to_check(event: Event) -> tuple[list[WorkshopBlock], frozenset[int]]:
     """
     rows = programme_rows(event.pk)
     key = _blocks_key(event, rows)
-    with _blocks_lock:
-        blocks = _blocks.get(key)
-        if blocks is not None:
-            _blocks.move_to_end(key)
+    blocks = _blocks.get(key)
     if blocks is None:
         blocks = blocks_with_workshops(event)
         if _blocks_key(event, programme_rows(event.pk)) == key:
-            with _blocks_lock:
-                _blocks[key] = blocks
-                while len(_blocks) > BLOCKS_KEPT:
-                    _blocks.popitem(last=False)
+            _blocks.put(key, blocks)
     return blocks, _fully_booked_blocks(rows)
 
 
@@ -248,7 +273,7 @@ def _blocks_key(event: Event, rows) -> str:
     return f"{event.pk}:{_digest(shown)}"
 
 
-def forget_blocks() -> None:
-    """Drop every kept programme (tests; the keys make it needless otherwise)."""
-    with _blocks_lock:
-        _blocks.clear()
+def forget() -> None:
+    """Drop every kept page and programme (tests; the keys make it needless otherwise)."""
+    _pages.clear()
+    _blocks.clear()

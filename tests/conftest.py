@@ -5,7 +5,6 @@ import sys
 
 import pytest
 from django.conf import settings
-from django.core.cache import caches
 
 
 @pytest.fixture(autouse=True)
@@ -23,14 +22,13 @@ def _generous_rate_limits(settings):
 
 
 @pytest.fixture(autouse=True)
-def _no_cached_fragments():
-    """Rendered fragments and built programmes are kept per process; a test starts
+def _no_kept_pages():
+    """Rendered pages and built programmes are kept per process; a test starts
     without another's."""
     from registrations import form_cache
 
     yield
-    caches["fragments"].clear()
-    form_cache.forget_blocks()
+    form_cache.forget()
 
 
 @pytest.fixture(scope="session")
