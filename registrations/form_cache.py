@@ -19,7 +19,6 @@ SQL that the ORM compiles once per process (``CompiledRead``): compiling
 took more time than running them.
 """
 
-import hashlib
 import secrets
 import threading
 import uuid
@@ -192,9 +191,10 @@ def _same_key(key, event, language, request) -> bool:
     return key == _cache_key(event, rows, speakers, event_full, language, request.get_full_path())
 
 
-def _cache_key(event, rows, speakers, event_full, language, path) -> str:
-    """A key for everything the page shows but the tokens and each workshop's seats."""
-    shown = (
+def _cache_key(event, rows, speakers, event_full, language, path) -> tuple:
+    """A key for everything the page shows but the tokens and each workshop's seats:
+    those things themselves (a dict compares them, so no two can be mistaken)."""
+    return (
         tuple(getattr(event, field.attname) for field in Event._meta.concrete_fields),
         tuple(row[:CAPACITY] for row in rows),
         speakers,
@@ -203,11 +203,6 @@ def _cache_key(event, rows, speakers, event_full, language, path) -> str:
         language,
         path,
     )
-    return f"registration-form:{event.pk}:{_digest(shown)}"
-
-
-def _digest(value) -> str:
-    return hashlib.blake2b(repr(value).encode(), digest_size=20).hexdigest()
 
 
 def _render_pieces(request, event: Event, rows) -> list[str]:
@@ -265,12 +260,11 @@ def blocks_to_check(event: Event) -> tuple[list[WorkshopBlock], frozenset[int]]:
     return blocks, _fully_booked_blocks(rows)
 
 
-def _blocks_key(event: Event, rows) -> str:
-    shown = (
+def _blocks_key(event: Event, rows) -> tuple:
+    return (
         tuple(getattr(event, field.attname) for field in Event._meta.concrete_fields),
         tuple(row[:CAPACITY] for row in rows),
     )
-    return f"{event.pk}:{_digest(shown)}"
 
 
 def forget() -> None:
