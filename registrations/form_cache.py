@@ -104,8 +104,10 @@ def page(request, event: Event) -> HttpResponse:
     if pieces is None:
         pieces = _render_pieces(request, event, rows)
         # Kept only if the programme read again afterwards still gives the key:
-        # an edit saved meanwhile must not be remembered under the old one.
-        if _same_key(key, event, language, request):
+        # an edit saved meanwhile must not be remembered under the old one. A
+        # query string (the page takes none) is rendered but never kept, so
+        # made-up ones cannot push the real page out.
+        if not request.META.get("QUERY_STRING") and _same_key(key, event, language, request):
             _pages.put(key, pieces)
     filled = {CSRF: get_token(request), SUBMISSION_TOKEN: str(uuid.uuid4())}
     parts = _option_parts(rows, language)

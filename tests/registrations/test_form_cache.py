@@ -196,3 +196,16 @@ def test_a_refused_submission_shows_the_programme_as_it_is_now(client):
     assert response.status_code == 200
     assert "Omdøbt workshop" in content
     assert "40 ledige pladser" in content
+
+
+def test_a_page_asked_for_with_a_query_string_is_shown_but_not_kept(client):
+    event = make_event_with_programme()
+
+    first = client.get(register_url(event) + "?x=1")
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(register_url(event) + "?x=1")
+
+    assert first.status_code == again.status_code == 200
+    assert 'name="block_' in again.content.decode()
+    assert len(queries) > 3  # rendered again, not taken from the kept pages
+    assert form_cache._pages.items == {}
