@@ -197,8 +197,7 @@ def _cache_key(event, rows, speakers, event_full, language, path) -> tuple:
     """A key for everything the page shows but the tokens and each workshop's seats:
     those things themselves (a dict compares them, so no two can be mistaken)."""
     return (
-        tuple(getattr(event, field.attname) for field in Event._meta.concrete_fields),
-        tuple(row[:CAPACITY] for row in rows),
+        *_blocks_key(event, rows),
         speakers,
         _fully_booked_blocks(rows),
         event_full,
@@ -263,6 +262,7 @@ def blocks_to_check(event: Event) -> tuple[list[WorkshopBlock], frozenset[int]]:
 
 
 def _blocks_key(event: Event, rows) -> tuple:
+    """The event's row and its programme's rows without the seats: what the blocks are built of."""
     return (
         tuple(getattr(event, field.attname) for field in Event._meta.concrete_fields),
         tuple(row[:CAPACITY] for row in rows),
