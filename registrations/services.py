@@ -149,22 +149,12 @@ def register(
     email = normalise_email(attendee.email)
     try:
         with transaction.atomic():
-            # One look for both: this very submission made earlier (a double
-            # click), and another active registration with the e-mail address.
-            lookup = Q(event=event, email=email) & ~Q(status=Registration.Status.CANCELLED)
-            if submission_token is not None:
-                lookup |= Q(submission_token=submission_token)
-            earlier = list(Registration.objects.filter(lookup)[:2])
-            for registration in earlier:
-                if (
-                    submission_token is not None
-                    and registration.submission_token == submission_token
-                ):
-                    return registration
+            # No look for an earlier registration first: the unique constraints
+            # (one active registration per e-mail, one per submission token)
+            # refuse the insert, and the refusal is explained below. Most
+            # submissions are new ones, and they save a query.
             if event.registration_state() != Event.RegistrationState.OPEN:
                 raise RegistrationClosed
-            if earlier:
-                raise AlreadyRegistered
             event_full = False
             if event.attendee_limit is not None or waitlist:
                 _lock_event(event)
@@ -204,20 +194,20 @@ def register(
                 _queue_email(registration, "waitlisted")
             return registration
     except (IntegrityError, RegistrationError) as refused:
-        # The same submission may have been committed by another request
-        # after our first look (PostgreSQL's READ COMMITTED lets each statement
-        # see newer commits): a double click then finds its own registration
-        # as "already registered", a taken seat or a duplicate key. It is the
-        # same submission, so it gets the same answer.
+        # Nothing was saved. One look explains a refusal by what is there:
+        # this very submission, made earlier (a double click, a resubmitted
+        # form, perhaps committed by another request while this one waited
+        # for its locks), gets the same answer; otherwise another active
+        # registration with the e-mail address comes before any other reason
+        # (full workshops, wrong choices) but a closed registration.
+        lookup = Q(event=event, email=email) & ~Q(status=Registration.Status.CANCELLED)
         if submission_token is not None:
-            earlier = Registration.objects.filter(submission_token=submission_token).first()
-            if earlier is not None:
-                return earlier
-        # Another transaction committed the same e-mail between our check and
-        # our insert: the unique constraint of active registrations refused it.
-        if isinstance(refused, IntegrityError) and (
-            active_registrations(event).filter(email=email).exists()
-        ):
+            lookup |= Q(submission_token=submission_token)
+        earlier = list(Registration.objects.filter(lookup)[:2])
+        for registration in earlier:
+            if submission_token is not None and registration.submission_token == submission_token:
+                return registration
+        if earlier and not isinstance(refused, RegistrationClosed):
             raise AlreadyRegistered from None
         raise
 

@@ -102,6 +102,36 @@ def test_register_with_the_same_submission_token_returns_the_first_registration(
     assert Registration.objects.count() == 1
 
 
+def test_an_already_registered_email_is_told_so_before_a_full_workshop_or_a_wrong_choice():
+    event = make_programme(blocks=2, workshops_per_block=2, capacity=1)
+    choices = first_choices(event)
+    services.register(event=event, attendee=attendee(), choices=choices)
+    wrong = {**choices, next(iter(choices)): 987654}
+
+    for again in (choices, wrong):  # the chosen workshops are full now; then a made-up one
+        with pytest.raises(services.AlreadyRegistered):
+            services.register(event=event, attendee=attendee(), choices=again)
+
+    assert Registration.objects.count() == 1
+    assert Seat.objects.count() == 2
+
+
+def test_a_repeated_submission_gets_its_registration_even_when_its_workshops_are_full_now():
+    event = make_programme(blocks=2, workshops_per_block=2, capacity=1)
+    token = uuid.uuid4()
+    choices = first_choices(event)
+    first = services.register(
+        event=event, attendee=attendee(), choices=choices, submission_token=token
+    )
+
+    again = services.register(
+        event=event, attendee=attendee(), choices=choices, submission_token=token
+    )
+
+    assert again.pk == first.pk
+    assert Registration.objects.count() == 1
+
+
 @pytest.mark.parametrize(
     "fields",
     [
