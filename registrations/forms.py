@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.urls import reverse
+from django.utils.choices import BaseChoiceIterator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -46,6 +47,17 @@ def compact_digits(value: str) -> str:
     return re.sub(r"[\s-]", "", value or "")
 
 
+class WorkshopChoices(BaseChoiceIterator):
+    """A block's workshops as choices, already in Django's normalised form, so that a
+    field built for every submission does not normalise them again."""
+
+    def __init__(self, workshops):
+        self.choices = [(workshop.pk, workshop.title) for workshop in workshops]
+
+    def __iter__(self):
+        return iter(self.choices)
+
+
 class WorkshopChoiceField(forms.TypedChoiceField):
     """One required radio group: the workshops of one block."""
 
@@ -53,7 +65,7 @@ class WorkshopChoiceField(forms.TypedChoiceField):
         self.block = block
         self.workshops = block.workshop_list
         super().__init__(
-            choices=[(workshop.pk, workshop.title) for workshop in self.workshops],
+            choices=WorkshopChoices(self.workshops),
             coerce=int,
             required=True,
             label=str(block),
