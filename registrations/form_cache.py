@@ -24,13 +24,13 @@ import threading
 import uuid
 from collections import OrderedDict
 
-from django.db import connection
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
 
 from events.models import Event, WorkshopBlock, WorkshopSpeaker, add_speakers, blocks_with_workshops
+from events.selectors import CompiledRead
 
 from .forms import RegistrationForm
 from .templatetags.registration_form import option_parts
@@ -139,31 +139,6 @@ def _fully_booked_blocks(rows) -> frozenset[int]:
         row[0] for row in rows if row[WORKSHOP_PK] is None or row[SEATS_TAKEN] < row[CAPACITY]
     }
     return frozenset(row[0] for row in rows) - open_blocks
-
-
-class CompiledRead:
-    """A read of one event's rows whose SQL the ORM compiles once per process.
-
-    ``build(event_id)`` gives the queryset; its SQL, with the event's id as its
-    only parameter, is kept and run with each event's id. The rows are the
-    database's own values (on SQLite dates and times as text): enough for a key.
-    """
-
-    PROBE = -7_000_000_001  # an id no event has, to find the parameter
-
-    def __init__(self, build):
-        self.build = build
-        self.sql = None
-
-    def __call__(self, event_id: int) -> tuple:
-        if self.sql is None:
-            sql, params = self.build(self.PROBE).query.sql_with_params()
-            if tuple(params) != (self.PROBE,):
-                raise ValueError(f"expected the event's id as the only parameter: {params!r}")
-            self.sql = sql
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, [event_id])
-            return tuple(tuple(row) for row in cursor.fetchall())
 
 
 programme_rows = CompiledRead(

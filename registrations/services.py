@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, Workshop
+from events.selectors import event_block_ids
 
 from .models import Registration, Seat, WaitlistEntry
 
@@ -443,7 +444,7 @@ def active_registrations(event: Event):
 
 def _lock_chosen_workshops(*, event: Event, choices: Mapping[int, int]) -> list[Workshop]:
     """The chosen workshops, locked in primary-key order, after checking they fit the blocks."""
-    block_ids = set(event.blocks.values_list("pk", flat=True))
+    block_ids = {pk for (pk,) in event_block_ids(event.pk)}
     errors: dict[int, str] = {}
     for block_id in block_ids - set(choices):
         errors[block_id] = _("Choose a workshop in this block.")
