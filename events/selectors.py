@@ -1,6 +1,7 @@
 """Reads of the programme, each in a fixed number of queries."""
 
 import datetime
+import itertools
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -57,29 +58,59 @@ def get_programme(event: Event) -> list[ProgrammeDay]:
     return [programme_day for programme_day in days.values() if programme_day.items]
 
 
-class CompiledRead:
-    """A read of one event's rows whose SQL the ORM compiles once per process.
+class CompiledQuery:
+    """A query whose SQL the ORM compiles once per process, for each shape of its arguments.
 
-    ``build(event_id)`` gives the queryset; its SQL, with the event's id as its
-    only parameter, is kept and run with each event's id. The rows are the
-    database's own values (on SQLite dates and times as text): enough for ids
-    and for a key.
+    ``build(*arguments)`` gives the queryset; each argument is an id or a list
+    of ids. It is built once with made-up ids ("probes") for each number of ids
+    in the lists, and its SQL kept with where each argument goes; ``sql(*arguments)``
+    gives that SQL and the parameters in their places. Compiling takes longer
+    than running the small queries of a registration.
     """
 
-    PROBE = -7_000_000_001  # an id no event has, to find the parameter
+    PROBE = -7_000_000_001  # ids no row has, counting down from here
 
     def __init__(self, build):
         self.build = build
-        self.sql = None
+        self.compiled: dict[tuple, tuple[str, list[int]]] = {}
+
+    def sql(self, *arguments) -> tuple[str, list]:
+        shape = tuple(len(a) if isinstance(a, list | tuple) else None for a in arguments)
+        compiled = self.compiled.get(shape)
+        if compiled is None:
+            probes = itertools.count(self.PROBE, -1)
+            probe_arguments = [
+                [next(probes) for _ in a] if isinstance(a, list | tuple) else next(probes)
+                for a in arguments
+            ]
+            sql, params = self.build(*probe_arguments).query.sql_with_params()
+            flat_probes = _flat(probe_arguments)
+            if len(params) != len(flat_probes) or set(params) != set(flat_probes):
+                raise ValueError(f"expected the arguments as the only parameters: {params!r}")
+            compiled = self.compiled[shape] = (sql, [flat_probes.index(p) for p in params])
+        sql, places = compiled
+        values = _flat(arguments)
+        return sql, [values[place] for place in places]
+
+
+def _flat(arguments) -> list:
+    return [v for a in arguments for v in (a if isinstance(a, list | tuple) else [a])]
+
+
+class CompiledRead:
+    """A read of one event's rows with SQL compiled once per process (``CompiledQuery``).
+
+    ``build(event_id)`` gives the queryset. The rows are the database's own
+    values (on SQLite dates and times as text): enough for ids and for a key.
+    """
+
+    def __init__(self, build):
+        self.query = CompiledQuery(build)
 
     def __call__(self, event_id: int) -> tuple:
-        if self.sql is None:
-            sql, params = self.build(self.PROBE).query.sql_with_params()
-            if tuple(params) != (self.PROBE,):
-                raise ValueError(f"expected the event's id as the only parameter: {params!r}")
-            self.sql = sql
+        sql, params = self.query.sql(event_id)
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, [event_id])
+            cursor.execute(sql, params)
             return tuple(tuple(row) for row in cursor.fetchall())
 
 

@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, Workshop
-from events.selectors import event_block_ids
+from events.selectors import CompiledQuery, event_block_ids
 
 from .models import Registration, Seat, WaitlistEntry
 
@@ -442,6 +442,16 @@ def active_registrations(event: Event):
     return event.registrations.exclude(status=Registration.Status.CANCELLED)
 
 
+# The chosen workshops of an event, locked in primary-key order.
+_LOCK_CHOSEN = CompiledQuery(
+    lambda event_id, workshop_ids: (
+        Workshop.objects.select_for_update(**ROW_LOCK)
+        .filter(pk__in=workshop_ids, block__event=event_id)
+        .order_by("pk")
+    )
+)
+
+
 def _lock_chosen_workshops(*, event: Event, choices: Mapping[int, int]) -> list[Workshop]:
     """The chosen workshops, locked in primary-key order, after checking they fit the blocks."""
     block_ids = {pk for (pk,) in event_block_ids(event.pk)}
@@ -453,11 +463,10 @@ def _lock_chosen_workshops(*, event: Event, choices: Mapping[int, int]) -> list[
     wanted = {
         block_id: workshop_id for block_id, workshop_id in choices.items() if block_id in block_ids
     }
-    workshops = list(
-        Workshop.objects.select_for_update(**ROW_LOCK)
-        .filter(pk__in=set(wanted.values()), block__event=event)
-        .order_by("pk")
-    )
+    workshops = []
+    if wanted:
+        sql, params = _LOCK_CHOSEN.sql(event.pk, sorted(set(wanted.values())))
+        workshops = list(Workshop.objects.raw(sql, params))
     by_pk = {workshop.pk: workshop for workshop in workshops}
     for block_id, workshop_id in wanted.items():
         workshop = by_pk.get(workshop_id)
