@@ -33,6 +33,15 @@ class EventQuerySet(models.QuerySet):
         """Events whose page members may see: published or cancelled (to tell them so)."""
         return self.filter(status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED])
 
+    def with_programme_version(self):
+        """Each event with ``programme_version``: its ``ProgrammeVersion.number``, None
+        while its programme has not changed since the triggers were installed."""
+        return self.annotate(
+            programme_version=models.Subquery(
+                ProgrammeVersion.objects.filter(event_id=models.OuterRef("pk")).values("number")
+            )
+        )
+
 
 class Event(models.Model):
     class Status(models.TextChoices):
@@ -499,3 +508,27 @@ class WorkshopSpeaker(SpeakerLink):
         constraints = [
             models.UniqueConstraint(fields=["workshop", "speaker"], name="workshop_speaker_once")
         ]
+
+
+class ProgrammeVersion(models.Model):
+    """How often an event's programme has changed, counted by the database itself.
+
+    Triggers (events/triggers.py) count up ``number`` whenever a row that the
+    registration form shows changes: a block, a workshop (but for its seats
+    taken), a workshop's speakers, a speaker. The form's pages and programmes
+    kept in memory are keyed by it (registrations/form_cache.py), so they
+    need no reading of the programme to know it is unchanged.
+
+    No foreign key: the triggers may count for an event being deleted in the
+    same transaction; a row left by a deleted event is harmless.
+    """
+
+    event_id = models.BigIntegerField(_("event"), primary_key=True)
+    number = models.PositiveBigIntegerField(_("changes"), default=0)
+
+    class Meta:
+        verbose_name = _("programme version")
+        verbose_name_plural = _("programme versions")
+
+    def __str__(self):
+        return f"{self.event_id}: {self.number}"

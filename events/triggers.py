@@ -15,7 +15,15 @@ workshop keeps it within the capacity. ``install`` also sets it from the seat
 rows, so it is right after any migrate, whatever happened while the triggers
 were away.
 
-Each raises an integrity error, as a constraint would. Concurrent writers are
+And ``VERSIONS``, which count: every change to what the registration form
+shows of a programme (a block, a workshop but for its seats taken, a
+workshop's speakers, a speaker) counts up the event's
+``events_programmeversion.number``, so that the form's pages kept in memory
+know they are still right without reading the programme
+(registrations/form_cache.py). These take no lock the seat service takes:
+the count has a table of its own, not a column of the event.
+
+The refusing ones raise an integrity error, as a constraint would. Concurrent writers are
 serialised before they get here (row locks on PostgreSQL, IMMEDIATE
 transactions on SQLite; see registrations.services), so the count a trigger
 sees is the committed one.
@@ -125,6 +133,76 @@ RECOUNT = """
     )
 """
 
+# Where an event's programme as the registration form shows it comes from:
+# each change counts up the event's events_programmeversion.number (inserting
+# the row the first time). name, table, event (the workshop's UPDATE is given
+# its columns by ``install``: all but seats_taken, so counting a seat is not
+# a change), and a SELECT of the events concerned and 1.
+EVENTS_OF_BLOCKS = "SELECT DISTINCT b.event_id, 1 FROM events_workshopblock b WHERE b.id IN ({})"
+EVENTS_OF_WORKSHOPS = (
+    "SELECT DISTINCT b.event_id, 1 FROM events_workshop w "
+    "JOIN events_workshopblock b ON b.id = w.block_id WHERE w.id IN ({})"
+)
+EVENTS_OF_SPEAKER = (
+    "SELECT DISTINCT b.event_id, 1 FROM events_workshopspeaker ws "
+    "JOIN events_workshop w ON w.id = ws.workshop_id "
+    "JOIN events_workshopblock b ON b.id = w.block_id WHERE ws.speaker_id = {}"
+)
+VERSIONS = [
+    ("version_block_insert", "events_workshopblock", "INSERT", "SELECT NEW.event_id, 1 WHERE true"),
+    (
+        "version_block_update",
+        "events_workshopblock",
+        "UPDATE",
+        "SELECT DISTINCT e.id, 1 FROM events_event e WHERE e.id IN (NEW.event_id, OLD.event_id)",
+    ),
+    ("version_block_delete", "events_workshopblock", "DELETE", "SELECT OLD.event_id, 1 WHERE true"),
+    (
+        "version_workshop_insert",
+        "events_workshop",
+        "INSERT",
+        EVENTS_OF_BLOCKS.format("NEW.block_id"),
+    ),
+    (
+        "version_workshop_update",
+        "events_workshop",
+        "UPDATE OF {workshop_columns}",
+        EVENTS_OF_BLOCKS.format("NEW.block_id, OLD.block_id"),
+    ),
+    (
+        "version_workshop_delete",
+        "events_workshop",
+        "DELETE",
+        EVENTS_OF_BLOCKS.format("OLD.block_id"),
+    ),
+    (
+        "version_workshop_speaker_insert",
+        "events_workshopspeaker",
+        "INSERT",
+        EVENTS_OF_WORKSHOPS.format("NEW.workshop_id"),
+    ),
+    (
+        "version_workshop_speaker_update",
+        "events_workshopspeaker",
+        "UPDATE",
+        EVENTS_OF_WORKSHOPS.format("NEW.workshop_id, OLD.workshop_id"),
+    ),
+    (
+        "version_workshop_speaker_delete",
+        "events_workshopspeaker",
+        "DELETE",
+        EVENTS_OF_WORKSHOPS.format("OLD.workshop_id"),
+    ),
+    ("version_speaker_update", "events_speaker", "UPDATE", EVENTS_OF_SPEAKER.format("NEW.id")),
+    ("version_speaker_delete", "events_speaker", "DELETE", EVENTS_OF_SPEAKER.format("OLD.id")),
+]
+COUNT_UP = (
+    "INSERT INTO events_programmeversion (event_id, number) {events} "
+    "ON CONFLICT (event_id) DO UPDATE SET number = events_programmeversion.number + 1;"
+)
+# Not a change of what the form shows: the count of seats, kept by COUNTERS.
+WORKSHOP_COLUMNS_NOT_SHOWN = {"id", "seats_taken"}
+
 TABLES_NEEDED = {
     "events_event",
     "events_workshopblock",
@@ -134,7 +212,7 @@ TABLES_NEEDED = {
 }
 
 
-def _sqlite_statements(*, counters: bool):
+def _sqlite_statements(*, counters: bool, workshop_columns: list[str] | None):
     for name, table, events, condition in TRIGGERS:
         for n, event in enumerate(events):
             yield (
@@ -148,17 +226,23 @@ def _sqlite_statements(*, counters: bool):
             f"CREATE TRIGGER IF NOT EXISTS fagdag_{name} AFTER {event} ON registrations_seat "
             f"FOR EACH ROW {when}BEGIN {statements} END"
         )
+    for name, table, event, events in VERSIONS if workshop_columns else []:
+        event = event.format(workshop_columns=", ".join(f'"{c}"' for c in workshop_columns))
+        yield (
+            f"CREATE TRIGGER IF NOT EXISTS fagdag_{name} AFTER {event} ON {table} "
+            f"FOR EACH ROW BEGIN {COUNT_UP.format(events=events)} END"
+        )
 
 
 def _sqlite_names():
     for name, _table, events, _condition in TRIGGERS:
         for n in range(len(events)):
             yield f"fagdag_{name}_{n}"
-    for name, *_rest in COUNTERS:
+    for name, *_rest in [*COUNTERS, *VERSIONS]:
         yield f"fagdag_{name}"
 
 
-def _postgresql_statements(*, counters: bool):
+def _postgresql_statements(*, counters: bool, workshop_columns: list[str] | None):
     for name, table, events, condition in TRIGGERS:
         yield f"""
             CREATE OR REPLACE FUNCTION fagdag_{name}() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -186,6 +270,19 @@ def _postgresql_statements(*, counters: bool):
             f"CREATE OR REPLACE TRIGGER fagdag_{name} AFTER {event} ON registrations_seat "
             f"FOR EACH ROW {when}EXECUTE FUNCTION fagdag_{name}()"
         )
+    for name, table, event, events in VERSIONS if workshop_columns else []:
+        event = event.format(workshop_columns=", ".join(f'"{c}"' for c in workshop_columns))
+        yield f"""
+            CREATE OR REPLACE FUNCTION fagdag_{name}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                {COUNT_UP.format(events=events)}
+                RETURN NULL;
+            END $$
+        """
+        yield (
+            f"CREATE OR REPLACE TRIGGER fagdag_{name} AFTER {event} ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION fagdag_{name}()"
+        )
 
 
 def install(connection: BaseDatabaseWrapper) -> bool:
@@ -198,11 +295,16 @@ def install(connection: BaseDatabaseWrapper) -> bool:
     if statements is None:
         return False
     with connection.cursor() as cursor:
-        counted = "seats_taken" in {
+        columns = [
             column.name
             for column in connection.introspection.get_table_description(cursor, "events_workshop")
-        }
-        for statement in statements(counters=counted):
+        ]
+        counted = "seats_taken" in columns
+        versioned = "events_programmeversion" in connection.introspection.table_names(cursor)
+        shown = [column for column in columns if column not in WORKSHOP_COLUMNS_NOT_SHOWN]
+        for statement in statements(
+            counters=counted, workshop_columns=shown if versioned else None
+        ):
             cursor.execute(statement)
         if counted:
             cursor.execute(RECOUNT)

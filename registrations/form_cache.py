@@ -1,4 +1,4 @@
-"""The registration form's programme, read for every request but rendered and built once per process.
+"""The registration form's programme, rendered and built once per process.
 
 When registration opens, almost every request is for the form of one event:
 the empty page, then the submitted form. Both depend on the event and its
@@ -7,16 +7,21 @@ programme, which change rarely, and on the seats, which change all the time.
 - The empty page (``page``) is rendered once, with markers where the
   request's own parts go, and kept in pieces in the process's memory; each
   request fills in its own security tokens and each workshop's seats left,
-  "full" and "disabled" of that moment.
+  "full" and "disabled", read for it.
 - A submitted form is checked against blocks and workshops built once
   (``blocks_to_check``); the service checks the choices again under its locks.
 
-Both are remembered by what they show, as read for every request (the
-event's row, the programme's rows and speakers, the fully booked blocks, the
-language, the path): an edit in the admin gives another key at once, and
-nothing has to be told to forget anything. The reads that make the keys run
-SQL that the ORM compiles once per process (``CompiledRead``): compiling
-took more time than running them.
+Both are remembered by the event's row and its programme version, read with
+the event for every request (``Event.objects.with_programme_version``): the
+database counts up the version at every change of what the form shows of the
+programme (events/triggers.py), so an edit in the admin gives another key at
+once, and nothing has to be told to forget anything. The page's key has the
+fully booked blocks too (they bring the waitlist's fields), the language and
+the path.
+
+The version is read before anything the page is rendered from, in a
+statement of its own: a page kept under a version shows that version of the
+programme or a newer one, and a newer version is asked for by another key.
 """
 
 import secrets
@@ -29,7 +34,7 @@ from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
 
-from events.models import Event, WorkshopBlock, WorkshopSpeaker, add_speakers, blocks_with_workshops
+from events.models import Event, WorkshopBlock, add_speakers, blocks_with_workshops
 from events.selectors import CompiledRead
 
 from .forms import RegistrationForm
@@ -43,19 +48,12 @@ TEMPLATE = "registrations/register.html"
 MARK = f"@@slot-{secrets.token_hex(8)}@@"
 CSRF, SUBMISSION_TOKEN = "csrf", "token"
 
-# What the form shows of each workshop, in the form's order; blocks without
-# workshops too (a LEFT JOIN: their workshop columns are None).
-BLOCK_COLUMNS = ("pk", "day", "starts", "ends", "title")
-WORKSHOP_COLUMNS = (
-    "workshops__pk",
-    "workshops__title",
-    "workshops__room",
-    "workshops__online_link",
-    "workshops__theme",
-    "workshops__capacity",
-    "workshops__seats_taken",
+# Each workshop's seats, and blocks without workshops (a LEFT JOIN: None).
+SEAT_COLUMNS = ("pk", "workshops__pk", "workshops__capacity", "workshops__seats_taken")
+BLOCK_PK, WORKSHOP_PK, CAPACITY, SEATS_TAKEN = range(len(SEAT_COLUMNS))  # positions in a row
+seat_rows = CompiledRead(
+    lambda event_id: WorkshopBlock.objects.filter(event_id=event_id).values_list(*SEAT_COLUMNS)
 )
-WORKSHOP_PK, CAPACITY, SEATS_TAKEN = len(BLOCK_COLUMNS), -2, -1  # positions in a row
 
 
 class Kept:
@@ -96,18 +94,24 @@ _blocks = Kept(64)
 
 
 def page(request, event: Event) -> HttpResponse:
-    """The empty registration form of ``event`` (open for registration) for this request."""
-    rows, speakers, event_full = _programme(event)
+    """The empty registration form of ``event`` (open for registration, read with
+    ``with_programme_version``) for this request."""
+    rows = seat_rows(event.pk)
+    event_full = event.attendee_limit is not None and event.is_fully_booked
     language = get_language()
-    key = _cache_key(event, rows, speakers, event_full, language, request.get_full_path())
+    key = (
+        *_blocks_key(event),
+        _fully_booked_blocks(rows),
+        event_full,
+        language,
+        request.get_full_path(),
+    )
     pieces = _pages.get(key)
     if pieces is None:
         pieces = _render_pieces(request, event, rows)
-        # Kept only if the programme read again afterwards still gives the key:
-        # an edit saved meanwhile must not be remembered under the old one. A
-        # query string (the page takes none) is rendered but never kept, so
+        # A query string (the page takes none) is rendered but never kept, so
         # made-up ones cannot push the real page out.
-        if not request.META.get("QUERY_STRING") and _same_key(key, event, language, request):
+        if not request.META.get("QUERY_STRING"):
             _pages.put(key, pieces)
     filled = {CSRF: get_token(request), SUBMISSION_TOKEN: str(uuid.uuid4())}
     parts = _option_parts(rows, language)
@@ -126,7 +130,7 @@ def _option_parts(rows, language: str) -> dict[int, tuple]:
         row[WORKSHOP_PK]: option_parts(
             language,
             seats_left=max(row[CAPACITY] - row[SEATS_TAKEN], 0),
-            block_full=row[0] in block_full,
+            block_full=row[BLOCK_PK] in block_full,
         )
         for row in rows
         if row[WORKSHOP_PK] is not None
@@ -136,49 +140,11 @@ def _option_parts(rows, language: str) -> dict[int, tuple]:
 def _fully_booked_blocks(rows) -> frozenset[int]:
     """The blocks with workshops, none of them with a seat left."""
     open_blocks = {
-        row[0] for row in rows if row[WORKSHOP_PK] is None or row[SEATS_TAKEN] < row[CAPACITY]
+        row[BLOCK_PK]
+        for row in rows
+        if row[WORKSHOP_PK] is None or row[SEATS_TAKEN] < row[CAPACITY]
     }
-    return frozenset(row[0] for row in rows) - open_blocks
-
-
-programme_rows = CompiledRead(
-    lambda event_id: (
-        WorkshopBlock.objects.filter(event_id=event_id)
-        .order_by("day", "starts", "pk", "workshops__position", "workshops__pk")
-        .values_list(*BLOCK_COLUMNS, *WORKSHOP_COLUMNS)
-    )
-)
-speaker_rows = CompiledRead(
-    lambda event_id: (
-        WorkshopSpeaker.objects.filter(workshop__block__event_id=event_id)
-        .order_by("workshop", "position", "pk")
-        .values_list("workshop", "role", "speaker__name", "speaker__role", "speaker__organisation")
-    )
-)
-
-
-def _programme(event: Event) -> tuple[tuple, tuple, bool]:
-    """The event's blocks and workshops, their speakers, and whether the event is full."""
-    event_full = event.attendee_limit is not None and event.is_fully_booked
-    return programme_rows(event.pk), speaker_rows(event.pk), event_full
-
-
-def _same_key(key, event, language, request) -> bool:
-    rows, speakers, event_full = _programme(event)
-    return key == _cache_key(event, rows, speakers, event_full, language, request.get_full_path())
-
-
-def _cache_key(event, rows, speakers, event_full, language, path) -> tuple:
-    """A key for everything the page shows but the tokens and each workshop's seats:
-    those things themselves (a dict compares them, so no two can be mistaken)."""
-    return (
-        *_blocks_key(event, rows),
-        speakers,
-        _fully_booked_blocks(rows),
-        event_full,
-        language,
-        path,
-    )
+    return frozenset(row[BLOCK_PK] for row in rows) - open_blocks
 
 
 def _render_pieces(request, event: Event, rows) -> list[str]:
@@ -189,8 +155,8 @@ def _render_pieces(request, event: Event, rows) -> list[str]:
     blocks = blocks_with_workshops(event)
     for block in blocks:
         for workshop in block.workshop_list:
-            # The seats of the rows the key was made of: fully booked blocks
-            # (and so the waitlist's fields) as the key says.
+            # The seats the key was made of: fully booked blocks (and so the
+            # waitlist's fields) as the key says.
             workshop.seats_taken = seats_taken.get(workshop.pk, workshop.seats_taken)
     add_speakers(blocks)
     form = RegistrationForm(
@@ -218,29 +184,27 @@ def _slot(name: str) -> str:
 # --- A submitted form --------------------------------------------------------------------
 
 
-def blocks_to_check(event: Event) -> tuple[list[WorkshopBlock], frozenset[int]]:
-    """The event's blocks with their workshops (``block.workshop_list``), for checking a
-    submitted form, and the ids of the blocks fully booked now.
+def blocks_to_check(event: Event) -> list[WorkshopBlock]:
+    """The blocks of ``event`` (read with ``with_programme_version``) with their
+    workshops (``block.workshop_list``), for checking a submitted form.
 
-    The blocks are shared by every request of this process: read them, never
-    change them. Their seats are not those of now; the fully booked blocks are.
-    To show the form again, fetch fresh blocks (``blocks_with_workshops``).
+    They are shared by every request of this process: read them, never change
+    them. Their seats are not those of now: to show the form again, fetch fresh
+    blocks (``blocks_with_workshops``).
     """
-    rows = programme_rows(event.pk)
-    key = _blocks_key(event, rows)
+    key = _blocks_key(event)
     blocks = _blocks.get(key)
     if blocks is None:
         blocks = blocks_with_workshops(event)
-        if _blocks_key(event, programme_rows(event.pk)) == key:
-            _blocks.put(key, blocks)
-    return blocks, _fully_booked_blocks(rows)
+        _blocks.put(key, blocks)
+    return blocks
 
 
-def _blocks_key(event: Event, rows) -> tuple:
-    """The event's row and its programme's rows without the seats: what the blocks are built of."""
+def _blocks_key(event: Event) -> tuple:
+    """The event's row and its programme version: what the blocks are built of."""
     return (
         tuple(getattr(event, field.attname) for field in Event._meta.concrete_fields),
-        tuple(row[:CAPACITY] for row in rows),
+        event.programme_version,
     )
 
 

@@ -174,11 +174,16 @@ class RegistrationForm(forms.Form):
         *args,
         event: Event,
         blocks: list[WorkshopBlock],
-        fully_booked_blocks: frozenset[int] | None = None,
+        offers_waitlist: bool | None = None,
         **kwargs,
     ):
-        """``blocks`` with their workshops (``block.workshop_list``); ``fully_booked_blocks``
-        the ids of those with no seat left, when the blocks' own seats are not current."""
+        """``blocks`` with their workshops (``block.workshop_list``).
+
+        ``offers_waitlist``: whether the waitlist's fields are there; by default
+        when a block (by its workshops' seats) or the event is fully booked. A
+        submitted form may keep them always: the service waitlists only where no
+        seat is left when it decides.
+        """
         super().__init__(*args, **kwargs)
         self.event = event
         self.blocks = blocks
@@ -201,9 +206,11 @@ class RegistrationForm(forms.Form):
             self.fields["payer"].error_messages["required"] = _("Choose who pays.")
         for block in blocks:
             self.fields[self.block_field_name(block)] = WorkshopChoiceField(block=block)
-        if fully_booked_blocks is None:
-            fully_booked_blocks = {block.pk for block in blocks if block.is_fully_booked}
-        self.offers_waitlist = bool(fully_booked_blocks) or event.is_fully_booked
+        if offers_waitlist is None:
+            offers_waitlist = (
+                any(block.is_fully_booked for block in blocks) or event.is_fully_booked
+            )
+        self.offers_waitlist = offers_waitlist
         if not self.offers_waitlist:
             del self.fields["waitlist"]
             del self.fields["accept_any_workshop"]

@@ -37,7 +37,8 @@ def _open_event(slug: str) -> Event:
 
 @require_http_methods(["GET", "POST"])
 def register(request, slug):
-    event = _open_event(slug)
+    # With its programme version, which keys the form's kept page and programme.
+    event = get_object_or_404(Event.objects.public().with_programme_version(), slug=slug)
     state = event.registration_state()
     if state != Event.RegistrationState.OPEN:
         return render(request, "registrations/unavailable.html", {"event": event, "state": state})
@@ -45,11 +46,11 @@ def register(request, slug):
     if request.method == "GET":
         return form_cache.page(request, event)
 
-    # Checked against the programme kept by this process; shown again (with
-    # errors) with the programme as it is now, speakers and seats and all.
-    blocks, fully_booked = form_cache.blocks_to_check(event)
+    # Checked against the programme kept by this process, the waitlist's fields
+    # always read (the service decides whether a seat is left); shown again
+    # (with errors) with the programme as it is now, speakers and seats and all.
     form = RegistrationForm(
-        request.POST, event=event, blocks=blocks, fully_booked_blocks=fully_booked
+        request.POST, event=event, blocks=form_cache.blocks_to_check(event), offers_waitlist=True
     )
     if not form.is_valid():
         return _registration_form_again(request, event)
