@@ -4,21 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('events', '0003_workshop_seats_taken'),
+        ("events", "0003_workshop_seats_taken"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProgrammeVersion',
+            name="ProgrammeVersion",
             fields=[
-                ('event_id', models.BigIntegerField(primary_key=True, serialize=False, verbose_name='event')),
-                ('number', models.PositiveBigIntegerField(default=0, verbose_name='changes')),
+                (
+                    "event_id",
+                    models.BigIntegerField(primary_key=True, serialize=False, verbose_name="event"),
+                ),
+                ("number", models.PositiveBigIntegerField(default=0, verbose_name="changes")),
             ],
             options={
-                'verbose_name': 'programme version',
-                'verbose_name_plural': 'programme versions',
+                "verbose_name": "programme version",
+                "verbose_name_plural": "programme versions",
             },
         ),
     ]
