@@ -61,36 +61,55 @@ def get_programme(event: Event) -> list[ProgrammeDay]:
 class CompiledQuery:
     """A query whose SQL the ORM compiles once per process, for each shape of its arguments.
 
-    ``build(*arguments)`` gives the queryset; each argument is an id or a list
-    of ids. It is built once with made-up ids ("probes") for each number of ids
-    in the lists, and its SQL kept with where each argument goes; ``sql(*arguments)``
-    gives that SQL and the parameters in their places. Compiling takes longer
-    than running the small queries of a registration.
+    ``build(*arguments)`` gives the queryset; each argument is an id, a text
+    (a slug) or a list of ids. It is built once with made-up values
+    ("probes") for each shape of the arguments (their kinds, the lengths of
+    the lists), and its SQL kept with where each argument goes; the
+    queryset's own parameters (``public()``'s statuses, say) are kept as they
+    are. ``sql(*arguments)`` gives that SQL and the parameters in their
+    places. Compiling takes longer than running the small queries of a
+    registration.
+
+    Each argument must reach the SQL as it is, once: a lookup that changes it
+    (``icontains`` adds "%") is refused.
     """
 
     PROBE = -7_000_000_001  # ids no row has, counting down from here
+    PROBE_TEXT = "\x1fprobe-"  # and texts no row has
 
     def __init__(self, build):
         self.build = build
-        self.compiled: dict[tuple, tuple[str, list[int]]] = {}
+        self.compiled: dict[tuple, tuple[str, list[tuple[bool, object]]]] = {}
 
     def sql(self, *arguments) -> tuple[str, list]:
-        shape = tuple(len(a) if isinstance(a, list | tuple) else None for a in arguments)
+        shape = tuple(
+            len(a) if isinstance(a, list | tuple) else isinstance(a, str) for a in arguments
+        )
         compiled = self.compiled.get(shape)
         if compiled is None:
-            probes = itertools.count(self.PROBE, -1)
-            probe_arguments = [
-                [next(probes) for _ in a] if isinstance(a, list | tuple) else next(probes)
-                for a in arguments
-            ]
-            sql, params = self.build(*probe_arguments).query.sql_with_params()
-            flat_probes = _flat(probe_arguments)
-            if len(params) != len(flat_probes) or set(params) != set(flat_probes):
-                raise ValueError(f"expected the arguments as the only parameters: {params!r}")
-            compiled = self.compiled[shape] = (sql, [flat_probes.index(p) for p in params])
+            compiled = self.compiled[shape] = self._compile(arguments)
         sql, places = compiled
         values = _flat(arguments)
-        return sql, [values[place] for place in places]
+        return sql, [values[place] if is_argument else place for is_argument, place in places]
+
+    def _compile(self, arguments) -> tuple[str, list[tuple[bool, object]]]:
+        counter = itertools.count()
+
+        def probe(value):
+            n = next(counter)
+            return f"{self.PROBE_TEXT}{n}" if isinstance(value, str) else self.PROBE - n
+
+        probe_arguments = [
+            [probe(v) for v in a] if isinstance(a, list | tuple) else probe(a) for a in arguments
+        ]
+        sql, params = self.build(*probe_arguments).query.sql_with_params()
+        flat_probes = _flat(probe_arguments)
+        found = [p for p in params if p in flat_probes]
+        if sorted(map(str, found)) != sorted(map(str, flat_probes)):
+            raise ValueError(f"expected each argument once among the parameters: {params!r}")
+        return sql, [
+            (True, flat_probes.index(p)) if p in flat_probes else (False, p) for p in params
+        ]
 
 
 def _flat(arguments) -> list:

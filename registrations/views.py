@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from events.models import Event, add_speakers, blocks_with_workshops
+from events.selectors import CompiledQuery
 from events.templatetags.programme import speakers_line
 
 from . import emails, form_cache, privacy, selectors, services
@@ -35,10 +36,23 @@ def _open_event(slug: str) -> Event:
     return get_object_or_404(Event.objects.public(), slug=slug)
 
 
+# The event of a registration form, with the programme version that keys the
+# form's kept page and programme; SQL compiled once, as the form's other reads.
+_REGISTRATION_EVENT = CompiledQuery(
+    lambda slug: Event.objects.public().with_programme_version().filter(slug=slug)
+)
+
+
+def _registration_event(slug: str) -> Event:
+    sql, params = _REGISTRATION_EVENT.sql(slug)
+    for event in Event.objects.raw(sql, params):
+        return event
+    raise Http404
+
+
 @require_http_methods(["GET", "POST"])
 def register(request, slug):
-    # With its programme version, which keys the form's kept page and programme.
-    event = get_object_or_404(Event.objects.public().with_programme_version(), slug=slug)
+    event = _registration_event(slug)
     state = event.registration_state()
     if state != Event.RegistrationState.OPEN:
         return render(request, "registrations/unavailable.html", {"event": event, "state": state})

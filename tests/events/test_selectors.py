@@ -1,7 +1,6 @@
 import pytest
-from django.db.models import Q
 
-from events.models import Workshop, WorkshopBlock
+from events.models import Event, Workshop, WorkshopBlock
 from events.selectors import CompiledQuery, CompiledRead, event_block_ids
 from tests.factories import make_programme
 
@@ -36,13 +35,22 @@ def test_a_compiled_query_gives_what_its_queryset_gives_for_every_shape_of_argum
     assert len(compiled.compiled) == 3  # one SQL per number of workshop ids
 
 
-def test_a_compiled_query_refuses_a_queryset_with_parameters_of_its_own():
-    compiled = CompiledQuery(
-        lambda event_id: WorkshopBlock.objects.filter(Q(event_id=event_id) | Q(title="Blok"))
-    )
+def test_a_compiled_query_keeps_the_querysets_own_parameters_and_takes_texts():
+    event = make_programme(blocks=1, workshops_per_block=1, status=Event.Status.PUBLISHED)
+    make_programme(blocks=1, workshops_per_block=1, status=Event.Status.DRAFT, slug="kladde")
+    compiled = CompiledQuery(lambda slug: Event.objects.public().filter(slug=slug))
 
-    with pytest.raises(ValueError, match="only parameters"):
-        compiled.sql(1)
+    for slug, found in [(event.slug, [event.pk]), ("kladde", []), ("ukendt", [])]:
+        sql, params = compiled.sql(slug)
+        assert [e.pk for e in Event.objects.raw(sql, params)] == found
+    assert len(compiled.compiled) == 1
+
+
+def test_a_compiled_query_refuses_a_lookup_that_changes_its_argument():
+    compiled = CompiledQuery(lambda title: WorkshopBlock.objects.filter(title__icontains=title))
+
+    with pytest.raises(ValueError, match="each argument once"):
+        compiled.sql("blok")
 
 
 def test_a_compiled_read_gives_the_rows_of_the_event_it_is_given():
