@@ -59,7 +59,10 @@ LIST_PATH = "/"
 REQUEST_TIMEOUT = 30  # seconds, one HTTP request
 
 INPUT_TAG = re.compile(r"<input\b[^>]*>", re.IGNORECASE)
-ATTRIBUTE = re.compile(r'([\w:-]+)(?:\s*=\s*"([^"]*)")?')
+INPUT_TYPE = re.compile(r'\stype\s*=\s*"([^"]*)"', re.IGNORECASE)
+INPUT_NAME = re.compile(r'\sname\s*=\s*"([^"]*)"', re.IGNORECASE)
+INPUT_VALUE = re.compile(r'\svalue\s*=\s*"([^"]*)"', re.IGNORECASE)
+INPUT_DISABLED = re.compile(r"\sdisabled\b", re.IGNORECASE)
 # What the form page says when it comes back (Danish, or English without compiled messages).
 WORKSHOP_FULL_TEXT = re.compile(r"blev fuldt booket, mens du|was fully booked while you filled")
 EVENT_FULL_TEXT = re.compile(r"Arrangementet er fuldt booket|The event is fully booked")
@@ -140,17 +143,24 @@ class FormPage:
 
 
 def parse_form(html: str) -> FormPage:
+    """The hidden fields and each block's radio buttons, as a browser reads them.
+
+    Only the attributes it needs are looked for in each tag: the bench runs on
+    the machine it measures, so its own work is kept small.
+    """
     hidden: dict[str, str] = {}
     workshops: dict[str, list[tuple[str, bool]]] = {}
     for tag in INPUT_TAG.findall(html):
-        attributes = {
-            name.lower(): unescape(value or "") for name, value in ATTRIBUTE.findall(tag[6:])
-        }
-        kind, name = attributes.get("type", "").lower(), attributes.get("name", "")
+        kind, name = INPUT_TYPE.search(tag), INPUT_NAME.search(tag)
+        if kind is None or name is None:
+            continue
+        kind, name = kind.group(1).lower(), unescape(name.group(1))
+        value = INPUT_VALUE.search(tag)
+        value = unescape(value.group(1)) if value else ""
         if kind == "hidden" and name:
-            hidden[name] = attributes.get("value", "")
+            hidden[name] = value
         elif kind == "radio" and name.startswith("block_"):
-            workshops.setdefault(name, []).append((attributes["value"], "disabled" in attributes))
+            workshops.setdefault(name, []).append((value, INPUT_DISABLED.search(tag) is not None))
     return FormPage(hidden=hidden, workshops=workshops)
 
 
