@@ -786,7 +786,20 @@ def wait_until_answering(server: subprocess.Popen, port: int, seconds: float = 6
 
 def describe_machine() -> str:
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    return f"{os.cpu_count()} CPUs, load average {load}"
+    return f"{os.cpu_count()} CPUs, load average {load}, {speed_check():.0f} ms for the speed check"
+
+
+def speed_check() -> float:
+    """Milliseconds of CPU for a fixed piece of pure Python: the machine's speed of the moment.
+
+    A shared machine's speed moves by a fourth and more from one minute to
+    the next; this number moves with it, so runs can be compared.
+    """
+    started = time.process_time()
+    total = 0
+    for n in range(2_000_000):
+        total += n * n % 7
+    return (time.process_time() - started) * 1000
 
 
 # --- Main -----------------------------------------------------------------------------------
