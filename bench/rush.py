@@ -26,7 +26,6 @@ by ``--db`` is DROPPED and created again; its name must contain "bench".
 
 import argparse
 import contextlib
-import http.client
 import math
 import os
 import random
@@ -83,12 +82,20 @@ class Response:
     elapsed: float  # seconds
 
 
+class BadResponse(OSError):
+    """An answer that is not HTTP/1.x: counted as a connection error."""
+
+
 class Browser:
     """One member's browser: its own cookies, one request at a time, redirects not followed.
 
     Cookies are kept by hand: with DEBUG off the CSRF cookie is ``Secure``, which
     a browser on http://127.0.0.1 keeps (a local origin counts as secure) but
     Python's cookie jar would drop.
+
+    HTTP/1.1 over a plain socket, one connection per request ("Connection:
+    close", read to its end): the bench runs on the cores it measures, and
+    this costs a fraction of ``http.client``'s CPU for the same bytes.
     """
 
     def __init__(self, port: int):
@@ -97,37 +104,50 @@ class Browser:
 
     def request(self, method: str, path: str, form: dict | None = None) -> Response:
         origin = f"http://{HOST}:{self.port}"
-        headers = {
-            "Host": f"{HOST}:{self.port}",
-            "User-Agent": "fagdag-bench/1.0",
-            "Accept": "text/html,application/xhtml+xml",
-            "Accept-Language": "da",
-            "Connection": "close",
-        }
+        lines = [
+            f"{method} {path} HTTP/1.1",
+            f"Host: {HOST}:{self.port}",
+            "User-Agent: fagdag-bench/1.0",
+            "Accept: text/html,application/xhtml+xml",
+            "Accept-Language: da",
+            "Connection: close",
+        ]
         if self.cookies:
-            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
-        body = None
+            lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        body = b""
         if form is not None:
             body = urlencode(form, doseq=True).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["Origin"] = origin
-            headers["Referer"] = origin + path
-        connection = http.client.HTTPConnection(HOST, self.port, timeout=REQUEST_TIMEOUT)
-        try:
-            started = time.perf_counter()
-            connection.request(method, path, body=body, headers=headers)
-            answer = connection.getresponse()
-            data = answer.read()
-            elapsed = time.perf_counter() - started
-        finally:
-            connection.close()
-        for name, value in answer.getheaders():
-            if name.lower() == "set-cookie":
-                cookie_name, _, rest = value.partition("=")
-                self.cookies[cookie_name.strip()] = rest.split(";", 1)[0]
+            lines += [
+                "Content-Type: application/x-www-form-urlencoded",
+                f"Origin: {origin}",
+                f"Referer: {origin}{path}",
+            ]
+        if form is not None or method == "POST":
+            lines.append(f"Content-Length: {len(body)}")
+        message = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+        started = time.perf_counter()
+        with socket.create_connection((HOST, self.port), timeout=REQUEST_TIMEOUT) as connection:
+            connection.sendall(message)
+            chunks = []
+            while chunk := connection.recv(65536):
+                chunks.append(chunk)
+        elapsed = time.perf_counter() - started
+        head, separator, data = b"".join(chunks).partition(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        version, _, rest = status_line.partition(" ")
+        if not separator or not version.startswith("HTTP/1.") or not rest[:3].isdigit():
+            raise BadResponse(f"not an HTTP answer: {status_line[:80]!r}")
+        headers: dict[str, str] = {}
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            name, value = name.strip().lower(), value.strip()
+            headers[name] = value
+            if name == "set-cookie":
+                cookie_name, _, cookie = value.partition("=")
+                self.cookies[cookie_name.strip()] = cookie.split(";", 1)[0]
         return Response(
-            status=answer.status,
-            headers={name.lower(): value for name, value in answer.getheaders()},
+            status=int(rest[:3]),
+            headers=headers,
             text=data.decode("utf-8", errors="replace"),
             elapsed=elapsed,
         )
@@ -436,7 +456,7 @@ def warm_up(port: int, *, workers: int, clients: int) -> Counter:
 def guarded(function, tally: Tally, *args) -> None:
     try:
         function(*args)
-    except (OSError, http.client.HTTPException) as error:
+    except OSError as error:
         tally.add(f"connection error ({type(error).__name__})")
 
 
@@ -520,7 +540,7 @@ def run_page(port: int, path: str, *, clients: int, requests: int, seconds: floa
             return
         try:
             response = Browser(port).request("GET", path)
-        except (OSError, http.client.HTTPException) as error:
+        except OSError as error:
             with lock:
                 statuses[f"connection error ({type(error).__name__})"] += 1
             return
@@ -777,7 +797,7 @@ def wait_until_answering(server: subprocess.Popen, port: int, seconds: float = 6
     while time.monotonic() < give_up:
         if server.poll() is not None:
             sys.exit(f"gunicorn exited with {server.returncode} before answering")
-        with contextlib.suppress(OSError, http.client.HTTPException):
+        with contextlib.suppress(OSError):
             if Browser(port).request("GET", LIST_PATH).status == 200:
                 return
         time.sleep(0.2)
