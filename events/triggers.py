@@ -11,7 +11,8 @@
 And one that keeps a number rather than refusing: ``events_workshop.seats_taken``
 follows every insert, delete and move of a seat (``COUNTERS``), so that pages
 read the seats taken without counting rows; a CHECK constraint on the
-workshop keeps it within the capacity. ``install`` also sets it from the seat
+workshop keeps it within the capacity, and the refusal of a seat in a full
+workshop reads it too (one row, however many seats the workshop holds). ``install`` also sets it from the seat
 rows, so it is right after any migrate, whatever happened while the triggers
 were away.
 
@@ -51,7 +52,13 @@ SEAT_MISMATCH = """
     NOT EXISTS (SELECT 1 FROM events_workshop w
                 WHERE w.id = NEW.workshop_id AND w.block_id = NEW.block_id)
 """
+# The workshop's seat count (``COUNTERS``) against its capacity: one row read,
+# however many seats the workshop holds. Without the counter column (a
+# database migrated back before it) the seat rows are counted instead.
 SEAT_OVER_CAPACITY = """
+    (SELECT w.seats_taken >= w.capacity FROM events_workshop w WHERE w.id = NEW.workshop_id)
+"""
+SEAT_OVER_CAPACITY_COUNTED = """
     (SELECT COUNT(*) FROM registrations_seat s WHERE s.workshop_id = NEW.workshop_id)
     >= (SELECT w.capacity FROM events_workshop w WHERE w.id = NEW.workshop_id)
 """
@@ -212,8 +219,15 @@ TABLES_NEEDED = {
 }
 
 
-def _sqlite_statements(*, counters: bool, workshop_columns: list[str] | None):
+def _triggers(*, counters: bool):
     for name, table, events, condition in TRIGGERS:
+        if not counters:
+            condition = condition.replace(SEAT_OVER_CAPACITY, SEAT_OVER_CAPACITY_COUNTED)
+        yield name, table, events, condition
+
+
+def _sqlite_statements(*, counters: bool, workshop_columns: list[str] | None):
+    for name, table, events, condition in _triggers(counters=counters):
         for n, event in enumerate(events):
             yield (
                 f"CREATE TRIGGER IF NOT EXISTS fagdag_{name}_{n} BEFORE {event} ON {table} "
@@ -243,7 +257,7 @@ def _sqlite_names():
 
 
 def _postgresql_statements(*, counters: bool, workshop_columns: list[str] | None):
-    for name, table, events, condition in TRIGGERS:
+    for name, table, events, condition in _triggers(counters=counters):
         yield f"""
             CREATE OR REPLACE FUNCTION fagdag_{name}() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN

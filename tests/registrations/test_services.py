@@ -240,6 +240,33 @@ def test_database_refuses_a_seat_beyond_capacity_even_outside_the_service():
     assert registration.seats.count() == 1
 
 
+def test_database_refuses_two_seats_for_the_last_one_in_a_single_statement():
+    event = make_event()
+    workshop = make_workshop(make_block(event), capacity=1)
+    registrations = [
+        Registration.objects.create(
+            event=event,
+            name=f"X {n}",
+            email=f"x{n}@example.org",
+            workplace="W",
+            job_title="J",
+            sector="public",
+            consent_given_at=timezone.now(),
+        )
+        for n in range(2)
+    ]
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Seat.objects.bulk_create(
+            Seat(registration=registration, block_id=workshop.block_id, workshop=workshop)
+            for registration in registrations
+        )
+
+    assert Seat.objects.filter(workshop=workshop).count() == 0
+    workshop.refresh_from_db()
+    assert workshop.seats_taken == 0
+
+
 def test_database_refuses_a_seat_whose_block_is_not_its_workshops_block():
     event = make_event()
     block_1, block_2 = (
