@@ -99,9 +99,10 @@ def page(request, event: Event) -> HttpResponse:
     rows = seat_rows(event.pk)
     event_full = event.attendee_limit is not None and event.is_fully_booked
     language = get_language()
+    block_full = _fully_booked_blocks(rows)
     key = (
         *_blocks_key(event),
-        _fully_booked_blocks(rows),
+        block_full,
         event_full,
         language,
         request.get_full_path(),
@@ -114,7 +115,7 @@ def page(request, event: Event) -> HttpResponse:
         if not request.META.get("QUERY_STRING"):
             _pages.put(key, pieces)
     filled = {CSRF: get_token(request), SUBMISSION_TOKEN: str(uuid.uuid4())}
-    parts = _option_parts(rows, language)
+    parts = _option_parts(rows, block_full, language)
     return HttpResponse(
         "".join(
             piece if index % 2 == 0 else filled.get(piece) or parts[int(piece[2:])][int(piece[0])]
@@ -123,9 +124,8 @@ def page(request, event: Event) -> HttpResponse:
     )
 
 
-def _option_parts(rows, language: str) -> dict[int, tuple]:
+def _option_parts(rows, block_full: frozenset[int], language: str) -> dict[int, tuple]:
     """Each workshop's parts that change with the seats, as ``option_parts`` gives them."""
-    block_full = _fully_booked_blocks(rows)
     return {
         row[WORKSHOP_PK]: option_parts(
             language,

@@ -28,7 +28,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -201,14 +200,14 @@ def register(
         # for its locks), gets the same answer; otherwise another active
         # registration with the e-mail address comes before any other reason
         # (full workshops, wrong choices) but a closed registration.
-        lookup = Q(event=event, email=email) & ~Q(status=Registration.Status.CANCELLED)
         if submission_token is not None:
-            lookup |= Q(submission_token=submission_token)
-        earlier = list(Registration.objects.filter(lookup)[:2])
-        for registration in earlier:
-            if submission_token is not None and registration.submission_token == submission_token:
-                return registration
-        if earlier and not isinstance(refused, RegistrationClosed):
+            earlier = Registration.objects.filter(submission_token=submission_token).first()
+            if earlier is not None:
+                return earlier
+        if (
+            not isinstance(refused, RegistrationClosed)
+            and active_registrations(event).filter(email=email).exists()
+        ):
             raise AlreadyRegistered from None
         raise
 
