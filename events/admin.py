@@ -1,4 +1,4 @@
-"""The organiser's admin: a whole programme is built from the event's page.
+"""The programme's admin: a whole programme is built from the event's page.
 
 The organiser's path, top down:
 
@@ -6,7 +6,7 @@ The organiser's path, top down:
    and its programme as two tables of rows: workshop blocks and plenary
    sessions (arrival, meals, talks, …).
 2. A block's "Change" link → the block's page: its parallel workshops, with
-   seats, room, online link and theme, and how many seats are taken.
+   seats, room, online link and theme.
 3. A workshop's or a session's "Change" link → its page: its speakers, found
    by name (autocomplete) and put in order.
 
@@ -18,24 +18,19 @@ reachable by those links and to anyone with the permissions. Speakers stay on
 the index: one person speaks at many events, and a typo in a title is fixed
 once there.
 
-The database refuses, by trigger, a programme item outside its event's days,
-a change of days that would leave one outside, a capacity below the seats
-taken and moving a workshop with seats to another block. The forms here make
-the same checks first, so the organiser gets a message at the field, not an
-error page. Where a check counts seats, it first locks the workshops' rows in
-primary-key order, as ``registrations.services`` does, so a registration
-arriving meanwhile can neither slip past the check nor deadlock with it.
+The database refuses, by trigger, a programme item outside its event's days
+and a change of days that would leave one outside (events/triggers.py); the
+forms here make the same checks first, so the organiser gets a message at the
+field, not an error page. An event is duplicated with its whole programme as
+next year's draft (``events.services.duplicate_event``), and a big event's
+workshops and speakers are imported from a spreadsheet (``events.imports``)
+with a preview first.
 
-While the event runs, its page shows the registrations (confirmed, on the
-waitlist, cancelled), the attendee lists to download (for staff with the
-export permission, see ``registrations.exports``) and every workshop's seats
-taken, capacity and waitlist; the list of workshops sorts by how full they
-are. An event, a block or a workshop that attendees hold seats in (or wait
-for, or, for an event, have registered for) is never deleted: the delete
-page says why and what to do instead. An event is duplicated with its whole
-programme as next year's draft (``events.services.duplicate_event``), and a
-big event's workshops and speakers are imported from a spreadsheet
-(``events.resources``) with a preview first.
+This module edits the programme only. The attendee side of these same pages
+(registrations and waitlists per event and workshop, the attendee lists to
+download, the checks of a capacity against the seats taken, the refusal to
+delete what attendees hold) is added by **registrations/admin.py**, which
+subclasses these admins and registers its subclasses in their place.
 """
 
 import datetime
@@ -43,8 +38,8 @@ import datetime
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, models, transaction
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import (
     Count,
     F,
@@ -58,23 +53,18 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
-from django.utils.http import urlencode
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 
-from registrations import exports, services
-from registrations.models import ExportRecord, Registration, Seat, WaitlistEntry
-from registrations.services import ROW_LOCK
-
+from .imports import IMPORT_FORMATS, WorkshopResource
 from .models import (
     Event,
     Session,
@@ -84,7 +74,6 @@ from .models import (
     WorkshopBlock,
     WorkshopSpeaker,
 )
-from .resources import IMPORT_FORMATS, WorkshopResource
 from .services import copy_slug, duplicate_event
 
 EMPTY = "–"
@@ -124,38 +113,6 @@ def seat_figures(per: str) -> dict:
     }
 
 
-def lock_and_count_seats(workshop_pks) -> dict[int, int]:
-    """Seats taken in each workshop, counted after locking the workshops' rows.
-
-    Rows are locked in primary-key order, the order ``registrations.services``
-    takes them in, so neither side can wait on the other in a circle. The
-    locks last until the admin's transaction commits, so no seat can be taken
-    between this count and the save that relies on it (PostgreSQL; on SQLite
-    the admin's IMMEDIATE transaction already holds the database's write lock).
-    """
-    pks = sorted(set(workshop_pks))
-    if not pks:
-        return {}
-    rows = Workshop.objects.filter(pk__in=pks).order_by("pk")
-    if connection.in_atomic_block:
-        rows = rows.select_for_update(**ROW_LOCK)
-    # seats_taken, read from the locked rows, is their exact count (events/triggers.py).
-    counts = dict(rows.values_list("pk", "seats_taken"))
-    return {pk: counts.get(pk, 0) for pk in pks}
-
-
-def capacity_below_seats_error(taken: int) -> ValidationError:
-    return ValidationError(
-        ngettext(
-            "One seat is taken in this workshop; it needs at least one seat.",
-            "%(taken)d seats are taken in this workshop; it needs at least %(taken)d seats.",
-            taken,
-        ),
-        code="capacity_below_seats_taken",
-        params={"taken": taken},
-    )
-
-
 def day_outside_event_error(event: Event) -> ValidationError:
     if event.first_day == event.last_day:
         message = _("The event is on %(first)s only.")
@@ -175,61 +132,6 @@ def has_valid_days(event: Event | None) -> bool:
         and isinstance(event.last_day, datetime.date)
         and event.first_day <= event.last_day
     )
-
-
-def refill_from_waitlist_after_commit(event: Event) -> None:
-    """More seats were made: let the waitlist move in, in its own transaction after ours.
-
-    Afterwards rather than inside the admin's transaction, so the seat service
-    takes its locks (event, then workshops) in its own order, never after ours.
-    """
-    transaction.on_commit(lambda: services.fill_free_seats(event=event), robust=True)
-
-
-# Deleting: never what attendees hold ------------------------------------------
-
-
-def registrations_url(**filters) -> str:
-    return reverse("admin:registrations_registration_changelist") + "?" + urlencode(filters)
-
-
-class RefuseDeletingWhatAttendeesHold:
-    """An admin whose objects attendees may hold: their delete page says why it cannot be.
-
-    Seats, waitlist places and registrations protect their workshop, block and
-    event in the database (``on_delete=PROTECT``). Rather than Django's list
-    of every protected row, the delete page (and "Delete selected") gives one
-    plain sentence per object with counts and what to do instead; nothing is
-    deleted. The counts are a few grouped queries, not the collection of
-    every row.
-    """
-
-    def protected_reasons(self, pks: list[int]) -> list[str]:
-        raise NotImplementedError
-
-    def get_deleted_objects(self, objs, request):
-        reasons = self.protected_reasons([obj.pk for obj in objs])
-        if reasons:
-            return [], {}, set(), reasons
-        return super().get_deleted_objects(objs, request)
-
-
-def count_by(queryset, field: str) -> dict[int, int]:
-    return dict(queryset.order_by().values(field).annotate(n=Count("pk")).values_list(field, "n"))
-
-
-def attendees_hold_reasons(objects, *, seats, waits, message, link=None) -> list[str]:
-    """One sentence per object that attendees hold seats in or wait for."""
-    reasons = []
-    for obj in objects:
-        held, waiting = seats.get(obj.pk, 0), waits.get(obj.pk, 0)
-        if held or waiting:
-            sentence = message % {"name": obj, "seats": held, "waiting": waiting}
-            if link is None:
-                reasons.append(sentence)
-            else:
-                reasons.append(format_html('{} <a href="{}">{}</a>', sentence, *link(obj)))
-    return reasons
 
 
 # Event ---------------------------------------------------------------------
@@ -289,10 +191,10 @@ class EventAdminForm(forms.ModelForm):
         event = self.instance
         if (first_day, last_day) == (event.first_day, event.last_day):
             return
-        if connection.in_atomic_block:
-            # A block or session added meanwhile waits for this row (its
-            # foreign key check needs a share lock on it) until we commit.
-            list(Event.objects.select_for_update().filter(pk=event.pk).values_list("pk"))
+        # A block or session added meanwhile waits for this row (its foreign
+        # key check needs a share lock on it) until the admin's transaction
+        # commits; outside one, PostgreSQL refuses the lock.
+        list(Event.objects.select_for_update().filter(pk=event.pk).values_list("pk"))
         outside = sorted(
             [
                 *WorkshopBlock.objects.filter(event=event).exclude(
@@ -454,14 +356,6 @@ class TimingListFilter(admin.SimpleListFilter):
         return queryset
 
 
-def registration_total(status: str) -> Coalesce:
-    return subquery_total(
-        Registration.objects.filter(event=OuterRef("pk"), status=status),
-        per="event",
-        aggregate=Count("pk"),
-    )
-
-
 class DuplicateEventForm(forms.Form):
     """The intermediate page of "Duplicate": what the copy is called, and when it is held."""
 
@@ -481,34 +375,16 @@ class DuplicateEventForm(forms.Form):
         return slug
 
 
-LISTS = [
-    (ExportRecord.Kind.ATTENDEES, _("Attendee list")),
-    (ExportRecord.Kind.CATERING, _("Catering")),
-    (ExportRecord.Kind.INVOICING, _("Invoicing")),
-]
-LIST_FORMATS = [
-    (ExportRecord.Format.CSV, _("CSV for Excel")),
-    (ExportRecord.Format.CSV_COMMA, _("CSV (comma)")),
-    (ExportRecord.Format.XLSX, _("Excel (.xlsx)")),
-]
-
-
 def fill_rate(workshop) -> str:
     return f"{round(100 * workshop.seats_taken / workshop.capacity)} %"
 
 
 @admin.register(Event)
-class EventAdmin(RefuseDeletingWhatAttendeesHold, admin.ModelAdmin):
+class EventAdmin(admin.ModelAdmin):
     form = EventAdminForm
     inlines = [WorkshopBlockInline, SessionInline]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = [
-        "programme_summary",
-        "registration_counts",
-        "lists_links",
-        "workshop_seats",
-        "workshop_seats_and_room_lists",
-    ]
+    readonly_fields = ["programme_summary"]
     save_on_top = True
     actions = ["duplicate"]
     list_display = [
@@ -517,8 +393,6 @@ class EventAdmin(RefuseDeletingWhatAttendeesHold, admin.ModelAdmin):
         "status",
         "workshop_count",
         "seat_total",
-        "registered_count",
-        "waitlisted_count",
         "registration_opens",
         "registration_closes",
     ]
@@ -613,16 +487,7 @@ class EventAdmin(RefuseDeletingWhatAttendeesHold, admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                **seat_figures("block__event"),
-                registered_count=registration_total(Registration.Status.CONFIRMED),
-                waitlisted_count=registration_total(Registration.Status.WAITLISTED),
-                cancelled_count=registration_total(Registration.Status.CANCELLED),
-            )
-        )
+        return super().get_queryset(request).annotate(**seat_figures("block__event"))
 
     @admin.display(description=_("days"), ordering="first_day")
     def days_display(self, event):
@@ -637,14 +502,6 @@ class EventAdmin(RefuseDeletingWhatAttendeesHold, admin.ModelAdmin):
     @admin.display(description=_("seats"), ordering="seat_total")
     def seat_total(self, event):
         return event.seat_total
-
-    @admin.display(description=_("registered"), ordering="registered_count")
-    def registered_count(self, event):
-        return event.registered_count
-
-    @admin.display(description=_("waitlist"), ordering="waitlisted_count")
-    def waitlisted_count(self, event):
-        return event.waitlisted_count
 
     @admin.display(description=_("programme so far"))
     def programme_summary(self, event):
@@ -670,179 +527,6 @@ class EventAdmin(RefuseDeletingWhatAttendeesHold, admin.ModelAdmin):
             _("See how full each workshop is"),
             import_url,
             _("Import workshops and speakers from a spreadsheet"),
-        )
-
-    @admin.display(description=_("registrations"))
-    def registration_counts(self, event):
-        if event.pk is None or not hasattr(event, "registered_count"):
-            return EMPTY
-        counts = [
-            (Registration.Status.CONFIRMED, event.registered_count),
-            (Registration.Status.WAITLISTED, event.waitlisted_count),
-            (Registration.Status.CANCELLED, event.cancelled_count),
-        ]
-        return format_html_join(
-            " · ",
-            '<a href="{}">{}: {}</a>',
-            (
-                (registrations_url(event__id__exact=event.pk, status__exact=status), label, n)
-                for (status, n), label in zip(
-                    counts, [_("Confirmed"), _("Waitlisted"), _("Cancelled")], strict=True
-                )
-            ),
-        )
-
-    @admin.display(description=_("attendee lists"))
-    def lists_links(self, event):
-        if event.pk is None:
-            return EMPTY
-        rows = []
-        for kind, label in LISTS:
-            if kind == ExportRecord.Kind.INVOICING and event.is_free:
-                continue
-            links = format_html_join(
-                " ",
-                '<a class="button" href="{}" download>{}</a>',
-                (
-                    (
-                        reverse("admin:events_event_export", args=[event.pk, kind, fmt]),
-                        format_label,
-                    )
-                    for fmt, format_label in LIST_FORMATS
-                ),
-            )
-            rows.append((label, links))
-        return format_html(
-            "<table><tbody>{}</tbody></table>",
-            format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
-        )
-
-    @admin.display(description=_("seats per workshop"))
-    def workshop_seats(self, event):
-        return self._workshop_seats(event, room_lists=False)
-
-    @admin.display(description=_("seats per workshop"))
-    def workshop_seats_and_room_lists(self, event):
-        return self._workshop_seats(event, room_lists=True)
-
-    def _workshop_seats(self, event, *, room_lists: bool):
-        """Every workshop of the event: seats taken of capacity, waitlist, how full. One query."""
-        if event.pk is None:
-            return EMPTY
-        workshops = (
-            Workshop.objects.filter(block__event=event)
-            .annotate(
-                waitlist_count=subquery_total(
-                    WaitlistEntry.objects.filter(workshop=OuterRef("pk")),
-                    per="workshop",
-                    aggregate=Count("pk"),
-                )
-            )
-            .select_related("block")
-            .order_by("block__day", "block__starts", "block__pk", "position", "pk")
-        )
-        if not workshops:
-            return _("No workshops yet.")
-        header = [_("Block"), _("Workshop"), _("Room"), _("Seats taken"), _("Waitlist")]
-        header += [_("Full")]
-        if room_lists:
-            header.append(_("Room list"))
-        rows = []
-        for workshop in workshops:
-            cells = [
-                workshop.block,
-                admin_link(workshop),
-                workshop.room or EMPTY,
-                f"{workshop.seats_taken} / {workshop.capacity}",
-                workshop.waitlist_count,
-                fill_rate(workshop),
-            ]
-            if room_lists:
-                cells.append(
-                    format_html_join(
-                        " ",
-                        '<a href="{}" download>{}</a>',
-                        (
-                            (
-                                reverse(
-                                    "admin:events_event_export_room_list",
-                                    args=[event.pk, workshop.pk, fmt],
-                                ),
-                                label,
-                            )
-                            for fmt, label in LIST_FORMATS
-                        ),
-                    )
-                )
-            rows.append(format_html_join("", "<td>{}</td>", ((cell,) for cell in cells)))
-        return format_html(
-            '<table class="workshop-seats"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>',
-            format_html_join("", "<th>{}</th>", ((title,) for title in header)),
-            format_html_join("", "<tr>{}</tr>", ((row,) for row in rows)),
-        )
-
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
-        if obj is None:
-            return fieldsets
-        may_export = request.user.has_perm(exports.EXPORT_PERMISSION)
-        registrations = ["registration_counts", *(["lists_links"] if may_export else [])]
-        seats = "workshop_seats_and_room_lists" if may_export else "workshop_seats"
-        return [
-            (
-                _("Registrations"),
-                {
-                    "description": _(
-                        "Each number leads to the registrations; cancel them or move them to "
-                        "another workshop there."
-                    ),
-                    "fields": registrations,
-                },
-            ),
-            *fieldsets,
-            (
-                _("Seats per workshop"),
-                {"classes": ["collapse"], "fields": [seats]},
-            ),
-        ]
-
-    def get_urls(self):
-        view = self.admin_site.admin_view
-        return [
-            path(
-                "<int:object_id>/lists/<str:kind>/<str:fmt>/",
-                view(self.export_view),
-                name="events_event_export",
-            ),
-            path(
-                "<int:object_id>/lists/workshop/<int:workshop_id>/<str:fmt>/",
-                view(self.export_room_list_view),
-                name="events_event_export_room_list",
-            ),
-            *super().get_urls(),
-        ]
-
-    def export_view(self, request, object_id, kind, fmt):
-        """An attendee list of the event, for staff with the export permission (else 403)."""
-        if not request.user.has_perm(exports.EXPORT_PERMISSION):
-            raise PermissionDenied
-        if kind not in {list_kind for list_kind, _label in LISTS}:
-            raise Http404("No such list.")
-        event = get_object_or_404(Event, pk=object_id)
-        return exports.export_response(request, kind=kind, fmt=fmt, event=event)
-
-    def export_room_list_view(self, request, object_id, workshop_id, fmt):
-        if not request.user.has_perm(exports.EXPORT_PERMISSION):
-            raise PermissionDenied
-        workshop = get_object_or_404(
-            Workshop.objects.select_related("block__event"), pk=workshop_id, block__event=object_id
-        )
-        return exports.export_response(
-            request,
-            kind=ExportRecord.Kind.ROOM_LIST,
-            fmt=fmt,
-            event=workshop.block.event,
-            workshop=workshop,
         )
 
     @admin.action(
@@ -893,37 +577,6 @@ class EventAdmin(RefuseDeletingWhatAttendeesHold, admin.ModelAdmin):
             messages.SUCCESS,
         )
         return HttpResponseRedirect(reverse("admin:events_event_change", args=[copy.pk]))
-
-    def protected_reasons(self, pks):
-        registered = count_by(Registration.objects.filter(event__in=pks), "event")
-        reasons = []
-        for event in Event.objects.filter(pk__in=registered):
-            count = registered[event.pk]
-            reasons.append(
-                format_html(
-                    '{} <a href="{}">{}</a>',
-                    ngettext(
-                        "%(event)s has %(count)d registration (cancelled ones count too), so it "
-                        "cannot be deleted: set its status to “Cancelled” instead. Attendees' "
-                        "personal data is erased after the retention period.",
-                        "%(event)s has %(count)d registrations (cancelled ones count too), so it "
-                        "cannot be deleted: set its status to “Cancelled” instead. Attendees' "
-                        "personal data is erased after the retention period.",
-                        count,
-                    )
-                    % {"event": event.title, "count": count},
-                    registrations_url(event__id__exact=event.pk),
-                    gettext("See the registrations"),
-                )
-            )
-        return reasons
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change and "attendee_limit" in form.changed_data:
-            old_limit, new_limit = form.initial.get("attendee_limit"), obj.attendee_limit
-            if old_limit is not None and (new_limit is None or new_limit > old_limit):
-                refill_from_waitlist_after_commit(obj)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -984,22 +637,6 @@ class ReachedFromTheEvent(admin.ModelAdmin):
         return response
 
 
-def https_formfield(db_field, **kwargs):
-    """Links typed without a scheme (meet.example.org/…) are taken as https."""
-    if isinstance(db_field, models.URLField):
-        kwargs.setdefault("assume_scheme", "https")
-    return db_field.formfield(**kwargs)
-
-
-class HttpsLinks:
-    """``https_formfield`` for the admin's own form building."""
-
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        if isinstance(db_field, models.URLField):
-            kwargs.setdefault("assume_scheme", "https")
-        return super().formfield_for_dbfield(db_field, request, **kwargs)
-
-
 def change_url_of(obj) -> str:
     opts = obj._meta
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
@@ -1012,54 +649,20 @@ def admin_link(obj, label=None):
 
 
 class WorkshopInlineForm(forms.ModelForm):
+    """A workshop on its block's page (the admin gives the model, its fields and links)."""
+
     class Meta:
-        model = Workshop
-        fields = [
-            "title",
-            "position",
-            "description",
-            "capacity",
-            "room",
-            "theme",
-            "online_link",
-        ]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
-        formfield_callback = https_formfield
 
 
-class WorkshopInlineFormSet(BaseInlineFormSet):
-    """The block's workshops; a capacity may not go below the seats already taken."""
-
-    def clean(self):
-        super().clean()
-        lowered = [
-            form
-            for form in self.forms
-            if form.instance.pk
-            and not self._should_delete_form(form)
-            and "capacity" in form.changed_data
-            and form.cleaned_data.get("capacity") is not None
-        ]
-        taken = lock_and_count_seats(form.instance.pk for form in lowered)
-        for form in lowered:
-            if form.cleaned_data["capacity"] < taken[form.instance.pk]:
-                form.add_error("capacity", capacity_below_seats_error(taken[form.instance.pk]))
-
-    def save(self, commit=True):
-        # Known before saving, while new rows still look new.
-        self.added_seats = any(
-            form.instance._state.adding
-            or form.cleaned_data.get("capacity", 0) > form.initial.get("capacity", 0)
-            for form in self.forms
-            if form.has_changed() and not self._should_delete_form(form)
-        )
-        return super().save(commit)
+# Links typed without a scheme (meet.example.org/…) are taken as https.
+HTTPS_LINKS = {models.URLField: {"assume_scheme": "https"}}
 
 
-class WorkshopInline(HttpsLinks, admin.StackedInline):
+class WorkshopInline(admin.StackedInline):
     model = Workshop
     form = WorkshopInlineForm
-    formset = WorkshopInlineFormSet
+    formfield_overrides = HTTPS_LINKS
     fields = [
         ("title", "position"),
         "description",
@@ -1098,7 +701,7 @@ class WorkshopInline(HttpsLinks, admin.StackedInline):
 
 
 @admin.register(WorkshopBlock)
-class WorkshopBlockAdmin(RefuseDeletingWhatAttendeesHold, ReachedFromTheEvent):
+class WorkshopBlockAdmin(ReachedFromTheEvent):
     form = ProgrammeItemForm
     inlines = [WorkshopInline]
     list_display = ["title", "event", "day", "starts", "ends"]
@@ -1120,23 +723,6 @@ class WorkshopBlockAdmin(RefuseDeletingWhatAttendeesHold, ReachedFromTheEvent):
 
     def parent(self, block):
         return block.event
-
-    def protected_reasons(self, pks):
-        return attendees_hold_reasons(
-            WorkshopBlock.objects.filter(pk__in=pks),
-            seats=count_by(Seat.objects.filter(block__in=pks), "block"),
-            waits=count_by(WaitlistEntry.objects.filter(block__in=pks), "block"),
-            message=gettext(
-                "Attendees hold %(seats)d seats in the workshops of %(name)s, and %(waiting)d "
-                "wait for one, so it cannot be deleted. Cancel their registrations first, or "
-                "keep the block."
-            ),
-        )
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        if any(getattr(formset, "added_seats", False) for formset in formsets):
-            refill_from_waitlist_after_commit(form.instance.event)
 
 
 class SessionSpeakerInline(admin.TabularInline):
@@ -1185,51 +771,11 @@ class BlockChoiceField(forms.ModelChoiceField):
 
 
 class WorkshopAdminForm(forms.ModelForm):
-    """A workshop's own page: its capacity and block are checked against its attendees."""
+    """A workshop's own page (the admin gives the model, its fields and links)."""
 
     class Meta:
-        model = Workshop
-        fields = [
-            "block",
-            "title",
-            "description",
-            "capacity",
-            "room",
-            "theme",
-            "online_link",
-            "position",
-        ]
         field_classes = {"block": BlockChoiceField}
         widgets = {"description": forms.Textarea(attrs={"rows": 8})}
-        formfield_callback = https_formfield
-
-    def clean(self):
-        cleaned_data = super().clean()
-        workshop = self.instance
-        if workshop.pk is None:
-            return cleaned_data
-        capacity, block = cleaned_data.get("capacity"), cleaned_data.get("block")
-        lowered = "capacity" in self.changed_data and capacity is not None
-        moved = block is not None and block.pk != workshop.block_id
-        if not (lowered or moved):
-            return cleaned_data
-        taken = lock_and_count_seats([workshop.pk])[workshop.pk]
-        if lowered and capacity < taken:
-            self.add_error("capacity", capacity_below_seats_error(taken))
-        if moved and (taken or WaitlistEntry.objects.filter(workshop=workshop).exists()):
-            # Seats and waitlist entries name the block too; they would point
-            # at the old one.
-            self.add_error(
-                "block",
-                ValidationError(
-                    _(
-                        "Attendees hold seats in this workshop or wait for one, so it cannot "
-                        "move to another block."
-                    ),
-                    code="workshop_with_attendees_moved",
-                ),
-            )
-        return cleaned_data
 
 
 class WorkshopImportForm(ImportForm):
@@ -1246,7 +792,7 @@ class WorkshopConfirmImportForm(ConfirmImportForm):
 
 
 @admin.register(Workshop)
-class WorkshopAdmin(RefuseDeletingWhatAttendeesHold, ImportMixin, HttpsLinks, ReachedFromTheEvent):
+class WorkshopAdmin(ImportMixin, ReachedFromTheEvent):
     """A workshop's page, and the list of workshops: how full each is, and the import.
 
     The import (django-import-export, ``events.resources``) puts a
@@ -1256,6 +802,7 @@ class WorkshopAdmin(RefuseDeletingWhatAttendeesHold, ImportMixin, HttpsLinks, Re
     """
 
     form = WorkshopAdminForm
+    formfield_overrides = HTTPS_LINKS
     inlines = [WorkshopSpeakerInline]
     resource_classes = [WorkshopResource]
     import_formats = IMPORT_FORMATS
@@ -1279,7 +826,6 @@ class WorkshopAdmin(RefuseDeletingWhatAttendeesHold, ImportMixin, HttpsLinks, Re
         "capacity",
         "seats_taken_display",
         "seats_left_display",
-        "waitlist_display",
         "fill_rate_display",
     ]
     list_filter = [("block__event", admin.RelatedOnlyFieldListFilter)]
@@ -1289,14 +835,7 @@ class WorkshopAdmin(RefuseDeletingWhatAttendeesHold, ImportMixin, HttpsLinks, Re
         return (
             super()
             .get_queryset(request)
-            .annotate(
-                waitlist_count=subquery_total(
-                    WaitlistEntry.objects.filter(workshop=OuterRef("pk")),
-                    per="workshop",
-                    aggregate=Count("pk"),
-                ),
-                fill=Cast("seats_taken", FloatField()) / F("capacity"),
-            )
+            .annotate(fill=Cast("seats_taken", FloatField()) / F("capacity"))
             .select_related("block__event")
         )
 
@@ -1330,34 +869,12 @@ class WorkshopAdmin(RefuseDeletingWhatAttendeesHold, ImportMixin, HttpsLinks, Re
     def seats_left_display(self, workshop):
         return workshop.seats_left
 
-    @admin.display(description=_("waitlist"), ordering="waitlist_count")
-    def waitlist_display(self, workshop):
-        return workshop.waitlist_count
-
     @admin.display(description=_("full"), ordering="fill")
     def fill_rate_display(self, workshop):
         return fill_rate(workshop)
 
     def parent(self, workshop):
         return workshop.block
-
-    def protected_reasons(self, pks):
-        def link(workshop):
-            url = registrations_url(event__id__exact=workshop.block.event_id, workshop=workshop.pk)
-            return url, gettext("See who")
-
-        return attendees_hold_reasons(
-            Workshop.objects.filter(pk__in=pks).select_related("block"),
-            seats=count_by(Seat.objects.filter(workshop__in=pks), "workshop"),
-            waits=count_by(WaitlistEntry.objects.filter(workshop__in=pks), "workshop"),
-            message=gettext(
-                "Attendees hold %(seats)d seats in %(name)s, and %(waiting)d wait for one, so it "
-                "cannot be deleted. Move them to another workshop of the block (select them in "
-                "the registrations, then “Move to another workshop”) or cancel their "
-                "registrations first."
-            ),
-            link=link,
-        )
 
     # Import ---------------------------------------------------------------------------
 
@@ -1392,15 +909,6 @@ class WorkshopAdmin(RefuseDeletingWhatAttendeesHold, ImportMixin, HttpsLinks, Re
         if imported:
             return HttpResponseRedirect(change_url_of(imported[0].block.event))
         return response
-
-    def save_model(self, request, obj, form, change):
-        grew = not change or (
-            "capacity" in form.changed_data
-            and form.initial.get("capacity", 0) < form.cleaned_data["capacity"]
-        )
-        super().save_model(request, obj, form, change)
-        if grew:
-            refill_from_waitlist_after_commit(obj.block.event)
 
 
 @admin.register(Speaker)

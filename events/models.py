@@ -203,13 +203,6 @@ class Event(models.Model):
     def starts_at(self) -> datetime.datetime:
         return datetime.datetime.combine(self.first_day, datetime.time.min, tzinfo=VENUE_TZ)
 
-    @property
-    def is_fully_booked(self) -> bool:
-        """The attendee limit is reached (one query, only for events with a limit)."""
-        if self.attendee_limit is None:
-            return False
-        return self.registrations.filter(status="confirmed").count() >= self.attendee_limit
-
     def changes_are_open(self, now: datetime.datetime | None = None) -> bool:
         """Whether attendees may still change workshops or cancel themselves."""
         now = now or timezone.now()
@@ -281,56 +274,6 @@ def ends_after_starts(name: str) -> models.CheckConstraint:
         name=name,
         violation_error_message=_("The end must be after the start."),
     )
-
-
-# The programme's reads put what they fetch in plain lists (``to_attr``):
-# a prefetched related manager clones a queryset for every object and on
-# every ``.all()``, which took most of the registration form's time for an
-# event with some ninety workshops (bench/rush.py).
-
-
-def blocks_with_workshops(event, *, descriptions: bool = False) -> list["WorkshopBlock"]:
-    """The event's blocks in time order, each with its workshops in ``block.workshop_list``
-    (in their order, with their seats taken): two queries however big the programme.
-
-    Without ``descriptions`` the workshops' descriptions are left out: enough to
-    check a choice or offer it on the form. ``add_speakers`` adds the speakers.
-    Grouped here rather than by ``prefetch_related``, whose bookkeeping for
-    each object cost as much as the queries for an event of ninety workshops.
-    """
-    blocks = list(WorkshopBlock.objects.filter(event=event))
-    by_pk = {block.pk: block for block in blocks}
-    for block in blocks:
-        block.workshop_list = []
-    workshops = Workshop.objects.filter(block_id__in=list(by_pk)).order_by("position", "pk")
-    if not descriptions:
-        workshops = workshops.defer("description")
-    for workshop in workshops:
-        block = by_pk[workshop.block_id]
-        Workshop.block.field.set_cached_value(workshop, block)
-        block.workshop_list.append(workshop)
-    return blocks
-
-
-def add_speakers(blocks) -> None:
-    """Give each workshop of ``blocks`` (from ``blocks_with_workshops``)
-    its ``speaker_key``:
-    (role, "Navn, rolle, organisation") for each of its speakers, in order. One query.
-
-    Plain values rather than speaker objects: the form of a big event shows
-    some ninety workshops and a hundred and fifty speakers, and only as text.
-    """
-    workshops = {workshop.pk: workshop for block in blocks for workshop in block.workshop_list}
-    keys: dict[int, list[tuple[str, str]]] = {pk: [] for pk in workshops}
-    links = (
-        WorkshopSpeaker.objects.filter(workshop__in=list(workshops))
-        .order_by("workshop", "position", "pk")
-        .values_list("workshop", "role", "speaker__name", "speaker__role", "speaker__organisation")
-    )
-    for workshop, role, name, speaker_role, organisation in links:
-        keys[workshop].append((role, Speaker.label(name, speaker_role, organisation)))
-    for pk, workshop in workshops.items():
-        workshop.speaker_key = tuple(keys[pk])
 
 
 class WorkshopBlock(TimedItem):

@@ -1,10 +1,8 @@
 """Reads of the programme, each in a fixed number of queries."""
 
 import datetime
-import itertools
 from dataclasses import dataclass, field
 
-from django.db import connection
 from django.db.models import Prefetch
 from django.http import Http404
 
@@ -12,9 +10,10 @@ from .models import (
     Event,
     Session,
     SessionSpeaker,
+    Speaker,
+    Workshop,
     WorkshopBlock,
-    add_speakers,
-    blocks_with_workshops,
+    WorkshopSpeaker,
 )
 
 
@@ -58,82 +57,51 @@ def get_programme(event: Event) -> list[ProgrammeDay]:
     return [programme_day for programme_day in days.values() if programme_day.items]
 
 
-class CompiledQuery:
-    """A query whose SQL the ORM compiles once per process, for each shape of its arguments.
+# The programme's reads put what they fetch in plain lists (``to_attr``):
+# a prefetched related manager clones a queryset for every object and on
+# every ``.all()``, which took most of the registration form's time for an
+# event with some ninety workshops (bench/rush.py).
 
-    ``build(*arguments)`` gives the queryset; each argument is an id, a text
-    (a slug) or a list of ids. It is built once with made-up values
-    ("probes") for each shape of the arguments (their kinds, the lengths of
-    the lists), and its SQL kept with where each argument goes; the
-    queryset's own parameters (``public()``'s statuses, say) are kept as they
-    are. ``sql(*arguments)`` gives that SQL and the parameters in their
-    places. Compiling takes longer than running the small queries of a
-    registration.
 
-    Each argument must reach the SQL as it is, once: a lookup that changes it
-    (``icontains`` adds "%") is refused.
+def blocks_with_workshops(event, *, descriptions: bool = False) -> list["WorkshopBlock"]:
+    """The event's blocks in time order, each with its workshops in ``block.workshop_list``
+    (in their order, with their seats taken): two queries however big the programme.
+
+    Without ``descriptions`` the workshops' descriptions are left out: enough to
+    check a choice or offer it on the form. ``add_speakers`` adds the speakers.
+    Grouped here rather than by ``prefetch_related``, whose bookkeeping for
+    each object cost as much as the queries for an event of ninety workshops.
     """
-
-    PROBE = -7_000_000_001  # ids no row has, counting down from here
-    PROBE_TEXT = "\x1fprobe-"  # and texts no row has
-
-    def __init__(self, build):
-        self.build = build
-        self.compiled: dict[tuple, tuple[str, list[tuple[bool, object]]]] = {}
-
-    def sql(self, *arguments) -> tuple[str, list]:
-        shape = tuple(
-            len(a) if isinstance(a, list | tuple) else isinstance(a, str) for a in arguments
-        )
-        compiled = self.compiled.get(shape)
-        if compiled is None:
-            compiled = self.compiled[shape] = self._compile(arguments)
-        sql, places = compiled
-        values = _flat(arguments)
-        return sql, [values[place] if is_argument else place for is_argument, place in places]
-
-    def _compile(self, arguments) -> tuple[str, list[tuple[bool, object]]]:
-        counter = itertools.count()
-
-        def probe(value):
-            n = next(counter)
-            return f"{self.PROBE_TEXT}{n}" if isinstance(value, str) else self.PROBE - n
-
-        probe_arguments = [
-            [probe(v) for v in a] if isinstance(a, list | tuple) else probe(a) for a in arguments
-        ]
-        sql, params = self.build(*probe_arguments).query.sql_with_params()
-        flat_probes = _flat(probe_arguments)
-        found = [p for p in params if p in flat_probes]
-        if sorted(map(str, found)) != sorted(map(str, flat_probes)):
-            raise ValueError(f"expected each argument once among the parameters: {params!r}")
-        return sql, [
-            (True, flat_probes.index(p)) if p in flat_probes else (False, p) for p in params
-        ]
+    blocks = list(WorkshopBlock.objects.filter(event=event))
+    by_pk = {block.pk: block for block in blocks}
+    for block in blocks:
+        block.workshop_list = []
+    workshops = Workshop.objects.filter(block_id__in=list(by_pk)).order_by("position", "pk")
+    if not descriptions:
+        workshops = workshops.defer("description")
+    for workshop in workshops:
+        block = by_pk[workshop.block_id]
+        Workshop.block.field.set_cached_value(workshop, block)
+        block.workshop_list.append(workshop)
+    return blocks
 
 
-def _flat(arguments) -> list:
-    return [v for a in arguments for v in (a if isinstance(a, list | tuple) else [a])]
+def add_speakers(blocks) -> None:
+    """Give each workshop of ``blocks`` (from ``blocks_with_workshops``)
+    its ``speaker_key``:
+    (role, "Navn, rolle, organisation") for each of its speakers, in order. One query.
 
-
-class CompiledRead:
-    """A read of one event's rows with SQL compiled once per process (``CompiledQuery``).
-
-    ``build(event_id)`` gives the queryset. The rows are the database's own
-    values (on SQLite dates and times as text): enough for ids and for a key.
+    Plain values rather than speaker objects: the form of a big event shows
+    some ninety workshops and a hundred and fifty speakers, and only as text.
     """
-
-    def __init__(self, build):
-        self.query = CompiledQuery(build)
-
-    def __call__(self, event_id: int) -> tuple:
-        sql, params = self.query.sql(event_id)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return tuple(tuple(row) for row in cursor.fetchall())
-
-
-# The ids of an event's blocks (registrations.services checks the choices against them).
-event_block_ids = CompiledRead(
-    lambda event_id: WorkshopBlock.objects.filter(event_id=event_id).values_list("pk")
-)
+    workshops = {workshop.pk: workshop for block in blocks for workshop in block.workshop_list}
+    keys: dict[int, list[tuple[str, str]]] = {pk: [] for pk in workshops}
+    links = (
+        WorkshopSpeaker.objects.filter(workshop__in=list(workshops))
+        .order_by("workshop", "position", "pk")
+        .values_list("workshop", "role", "speaker__name", "speaker__role", "speaker__organisation")
+    )
+    for workshop, role, name, speaker_role, organisation in links:
+        keys[workshop].append((role, Speaker.label(name, speaker_role, organisation)))
+    for pk, workshop in workshops.items():
+        workshop.speaker_key = tuple(keys[pk])

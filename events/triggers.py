@@ -1,42 +1,202 @@
-"""Database triggers for the rules a CHECK constraint cannot state, because they look at another table.
+"""Database triggers of the programme, and the machinery that installs triggers.
+
+The programme's rules that a CHECK constraint cannot state, because they
+look at another table (``REFUSALS``):
 
 - no workshop block or plenary session outside its event's days, and no
-  change of the event's days that would leave one outside;
-- a seat's block is its workshop's block (so "one seat per block" means what it says);
-- a workshop never holds more seats than its capacity: inserting or moving a
-  seat into a full workshop, or lowering a capacity below the seats taken, is
-  refused;
-- a workshop holding seats cannot move to another block.
+  change of the event's days that would leave one outside.
 
-And one that keeps a number rather than refusing: ``events_workshop.seats_taken``
-follows every insert, delete and move of a seat (``COUNTERS``), so that pages
-read the seats taken without counting rows; a CHECK constraint on the
-workshop keeps it within the capacity, and the refusal of a seat in a full
-workshop reads it too (one row, however many seats the workshop holds). ``install`` also sets it from the seat
-rows, so it is right after any migrate, whatever happened while the triggers
-were away.
-
-And ``VERSIONS``, which count: every change to what the registration form
+And ``versions()``, which count: every change to what the registration form
 shows of a programme (a block, a workshop but for its seats taken, a
 workshop's speakers, a speaker) counts up the event's
-``events_programmeversion.number``, so that the form's pages kept in memory
-know they are still right without reading the programme
-(registrations/form_cache.py). These take no lock the seat service takes:
-the count has a table of its own, not a column of the event.
+``events_programmeversion.number``, so that pages kept in memory know they
+are still right without reading the programme. The count has a table of its
+own, not a column of the event, so counting takes no lock on the event's row.
 
-The refusing ones raise an integrity error, as a constraint would. Concurrent writers are
-serialised before they get here (row locks on PostgreSQL, IMMEDIATE
-transactions on SQLite; see registrations.services), so the count a trigger
-sees is the committed one.
+A refusing trigger raises an integrity error, as a constraint would.
 
-They are installed after every ``migrate`` (``post_migrate``), like
+Triggers are installed after every ``migrate`` (``post_migrate``), like
 django-pgtrigger does, rather than in a migration: SQLite rebuilds a table to
-alter it, which drops that table's triggers and fails on triggers that name it,
-so on SQLite they are dropped before migrating (``pre_migrate``) and created
-again after. Installing is idempotent on both databases.
+alter it, which drops that table's triggers and fails on triggers that name
+it, so on SQLite they are dropped before migrating (``pre_migrate``) and
+created again after. Installing is idempotent on both databases. An app with
+triggers of its own (registrations/triggers.py) uses ``Refusal``, ``Action``,
+``create``, ``drop`` and ``missing`` from here, and ``check_installed`` makes
+a failed or partial migrate loud: a system check (``manage.py check
+--database default``, and every ``migrate``) lists the triggers that are not
+there.
 """
 
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.core import checks
+from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+
+VENDORS = {"sqlite", "postgresql"}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A BEFORE trigger: each of ``events`` on ``table`` is refused while ``condition`` holds."""
+
+    name: str
+    table: str
+    events: Sequence[str]  # SQLite's spelling ("UPDATE OF day, event_id"); one trigger each there
+    condition: str
+
+    def database_names(self, vendor: str) -> list[str]:
+        if vendor == "sqlite":
+            return [f"fagdag_{self.name}_{n}" for n in range(len(self.events))]
+        return [f"fagdag_{self.name}"]
+
+
+@dataclass(frozen=True)
+class Action:
+    """An AFTER trigger: ``statements`` run for each row of ``event`` on ``table`` (when
+    ``condition`` holds)."""
+
+    name: str
+    table: str
+    event: str
+    statements: str
+    condition: str | None = None
+
+    def database_names(self, vendor: str) -> list[str]:
+        return [f"fagdag_{self.name}"]
+
+
+Trigger = Refusal | Action
+
+
+def _sqlite(trigger: Trigger) -> Iterable[str]:
+    if isinstance(trigger, Refusal):
+        for name, event in zip(trigger.database_names("sqlite"), trigger.events, strict=True):
+            yield (
+                f"CREATE TRIGGER IF NOT EXISTS {name} BEFORE {event} ON {trigger.table} "
+                f"WHEN {trigger.condition} "
+                f"BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: {trigger.name}'); END"
+            )
+        return
+    when = f"WHEN {trigger.condition} " if trigger.condition else ""
+    yield (
+        f"CREATE TRIGGER IF NOT EXISTS fagdag_{trigger.name} AFTER {trigger.event} "
+        f"ON {trigger.table} FOR EACH ROW {when}BEGIN {trigger.statements} END"
+    )
+
+
+def _postgresql(trigger: Trigger) -> Iterable[str]:
+    name = f"fagdag_{trigger.name}"
+    if isinstance(trigger, Refusal):
+        yield f"""
+            CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF {trigger.condition} THEN
+                    RAISE EXCEPTION '{name}' USING ERRCODE = 'check_violation';
+                END IF;
+                RETURN NEW;
+            END $$
+        """
+        yield (
+            f"CREATE OR REPLACE TRIGGER {name} BEFORE {' OR '.join(trigger.events)} "
+            f"ON {trigger.table} FOR EACH ROW EXECUTE FUNCTION {name}()"
+        )
+        return
+    yield f"""
+        CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            {trigger.statements}
+            RETURN NULL;
+        END $$
+    """
+    when = f"WHEN ({trigger.condition}) " if trigger.condition else ""
+    yield (
+        f"CREATE OR REPLACE TRIGGER {name} AFTER {trigger.event} ON {trigger.table} "
+        f"FOR EACH ROW {when}EXECUTE FUNCTION {name}()"
+    )
+
+
+def has_tables(connection: BaseDatabaseWrapper, tables: set[str]) -> bool:
+    return connection.vendor in VENDORS and tables <= set(connection.introspection.table_names())
+
+
+def create(connection: BaseDatabaseWrapper, triggers: Iterable[Trigger]) -> None:
+    """Create (or replace) ``triggers``; idempotent."""
+    build = _sqlite if connection.vendor == "sqlite" else _postgresql
+    with connection.cursor() as cursor:
+        for trigger in triggers:
+            for statement in build(trigger):
+                cursor.execute(statement)
+
+
+def drop(connection: BaseDatabaseWrapper, names: Iterable[str]) -> None:
+    """Drop the triggers called ``names`` (without the "fagdag_" prefix), where they exist."""
+    names = list(names)
+    if connection.vendor == "sqlite":
+        pattern = re.compile(rf"fagdag_({'|'.join(map(re.escape, names))})(_\d+)?")
+        for found in sorted(installed_names(connection)):
+            if pattern.fullmatch(found):
+                with connection.cursor() as cursor:
+                    cursor.execute(f'DROP TRIGGER IF EXISTS "{found}"')
+    elif connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for name in names:
+                cursor.execute(f"DROP FUNCTION IF EXISTS fagdag_{name}() CASCADE")
+
+
+def drop_for_migrate(connection: BaseDatabaseWrapper, triggers: Iterable[Trigger]) -> None:
+    """Drop ``triggers`` where a migration would trip over them (SQLite's table rebuilds)."""
+    if connection.vendor == "sqlite":
+        drop(connection, [trigger.name for trigger in triggers])
+
+
+def installed_names(connection: BaseDatabaseWrapper) -> set[str]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        else:
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        return {name for (name,) in cursor.fetchall()}
+
+
+def missing(connection: BaseDatabaseWrapper, triggers: Iterable[Trigger]) -> list[str]:
+    """The database names of ``triggers`` that the database does not have."""
+    installed = installed_names(connection)
+    return [
+        name
+        for trigger in triggers
+        for name in trigger.database_names(connection.vendor)
+        if name not in installed
+    ]
+
+
+def check_installed(*, app: str, tables: set[str], triggers, databases=None, **kwargs):
+    """The system check: an error for each database that lacks some of ``triggers()``.
+
+    Runs only when asked to look at databases (``check --database``, ``migrate``);
+    a database without the app's tables yet (before its first migrate) passes.
+    """
+    errors = []
+    for alias in databases or ():
+        connection = connections[alias]
+        if not has_tables(connection, tables):
+            continue
+        absent = missing(connection, triggers(connection))
+        if absent:
+            errors.append(
+                checks.Error(
+                    f"The database {alias!r} lacks triggers that {app} depends on: "
+                    f"{', '.join(absent)}.",
+                    hint="Run `manage.py migrate`, which installs them after migrating.",
+                    id=f"{app}.E001",
+                )
+            )
+    return errors
+
+
+# The programme's own triggers ---------------------------------------------------------
 
 DAY_OUTSIDE_EVENT = """
     NOT EXISTS (SELECT 1 FROM events_event e
@@ -48,103 +208,30 @@ EVENT_DAYS_LEAVE_ITEMS_OUTSIDE = """
     OR EXISTS (SELECT 1 FROM events_session s
                WHERE s.event_id = NEW.id AND s.day NOT BETWEEN NEW.first_day AND NEW.last_day)
 """
-SEAT_MISMATCH = """
-    NOT EXISTS (SELECT 1 FROM events_workshop w
-                WHERE w.id = NEW.workshop_id AND w.block_id = NEW.block_id)
-"""
-# The workshop's seat count (``COUNTERS``) against its capacity: one row read,
-# however many seats the workshop holds. Without the counter column (a
-# database migrated back before it) the seat rows are counted instead.
-SEAT_OVER_CAPACITY = """
-    (SELECT w.seats_taken >= w.capacity FROM events_workshop w WHERE w.id = NEW.workshop_id)
-"""
-SEAT_OVER_CAPACITY_COUNTED = """
-    (SELECT COUNT(*) FROM registrations_seat s WHERE s.workshop_id = NEW.workshop_id)
-    >= (SELECT w.capacity FROM events_workshop w WHERE w.id = NEW.workshop_id)
-"""
-CAPACITY_BELOW_SEATS = """
-    NEW.capacity < (SELECT COUNT(*) FROM registrations_seat s WHERE s.workshop_id = NEW.id)
-"""
-WORKSHOP_MOVED_WITH_SEATS = """
-    NEW.block_id <> OLD.block_id
-    AND EXISTS (SELECT 1 FROM registrations_seat s WHERE s.workshop_id = NEW.id)
-"""
-
-# name, table, events (SQLite spelling; one trigger per event there), condition,
-# the tables it needs.
-TRIGGERS = [
-    (
+REFUSALS = [
+    Refusal(
         "block_within_event_days",
         "events_workshopblock",
         ["INSERT", "UPDATE OF day, event_id"],
         DAY_OUTSIDE_EVENT,
     ),
-    (
+    Refusal(
         "session_within_event_days",
         "events_session",
         ["INSERT", "UPDATE OF day, event_id"],
         DAY_OUTSIDE_EVENT,
     ),
-    (
+    Refusal(
         "event_days_cover_programme",
         "events_event",
         ["UPDATE OF first_day, last_day"],
         EVENT_DAYS_LEAVE_ITEMS_OUTSIDE,
     ),
-    (
-        "seat_block_is_workshop_block",
-        "registrations_seat",
-        ["INSERT", "UPDATE OF workshop_id, block_id"],
-        SEAT_MISMATCH,
-    ),
-    ("seat_within_capacity_insert", "registrations_seat", ["INSERT"], SEAT_OVER_CAPACITY),
-    (
-        "seat_within_capacity_update",
-        "registrations_seat",
-        ["UPDATE OF workshop_id"],
-        f"NEW.workshop_id <> OLD.workshop_id AND {SEAT_OVER_CAPACITY}",
-    ),
-    (
-        "workshop_capacity_covers_seats",
-        "events_workshop",
-        ["UPDATE OF capacity"],
-        CAPACITY_BELOW_SEATS,
-    ),
-    (
-        "workshop_with_seats_stays_in_block",
-        "events_workshop",
-        ["UPDATE OF block_id"],
-        WORKSHOP_MOVED_WITH_SEATS,
-    ),
 ]
-ADD_SEAT = "UPDATE events_workshop SET seats_taken = seats_taken + 1 WHERE id = NEW.workshop_id;"
-REMOVE_SEAT = "UPDATE events_workshop SET seats_taken = seats_taken - 1 WHERE id = OLD.workshop_id;"
-
-# name, event, condition (or None), statements: AFTER triggers on registrations_seat.
-COUNTERS = [
-    ("count_seat_insert", "INSERT", None, ADD_SEAT),
-    ("count_seat_delete", "DELETE", None, REMOVE_SEAT),
-    (
-        "count_seat_move",
-        "UPDATE OF workshop_id",
-        "NEW.workshop_id <> OLD.workshop_id",
-        REMOVE_SEAT + " " + ADD_SEAT,
-    ),
-]
-RECOUNT = """
-    UPDATE events_workshop SET seats_taken = (
-        SELECT COUNT(*) FROM registrations_seat s WHERE s.workshop_id = events_workshop.id
-    )
-    WHERE seats_taken <> (
-        SELECT COUNT(*) FROM registrations_seat s WHERE s.workshop_id = events_workshop.id
-    )
-"""
 
 # Where an event's programme as the registration form shows it comes from:
 # each change counts up the event's events_programmeversion.number (inserting
-# the row the first time). name, table, event (the workshop's UPDATE is given
-# its columns by ``install``: all but seats_taken, so counting a seat is not
-# a change), and a SELECT of the events concerned and 1.
+# the row the first time), from a SELECT of the events concerned and 1.
 EVENTS_OF_BLOCKS = "SELECT DISTINCT b.event_id, 1 FROM events_workshopblock b WHERE b.id IN ({})"
 EVENTS_OF_WORKSHOPS = (
     "SELECT DISTINCT b.event_id, 1 FROM events_workshop w "
@@ -155,180 +242,113 @@ EVENTS_OF_SPEAKER = (
     "JOIN events_workshop w ON w.id = ws.workshop_id "
     "JOIN events_workshopblock b ON b.id = w.block_id WHERE ws.speaker_id = {}"
 )
-VERSIONS = [
-    ("version_block_insert", "events_workshopblock", "INSERT", "SELECT NEW.event_id, 1 WHERE true"),
-    (
-        "version_block_update",
-        "events_workshopblock",
-        "UPDATE",
-        "SELECT DISTINCT e.id, 1 FROM events_event e WHERE e.id IN (NEW.event_id, OLD.event_id)",
-    ),
-    ("version_block_delete", "events_workshopblock", "DELETE", "SELECT OLD.event_id, 1 WHERE true"),
-    (
-        "version_workshop_insert",
-        "events_workshop",
-        "INSERT",
-        EVENTS_OF_BLOCKS.format("NEW.block_id"),
-    ),
-    (
-        "version_workshop_update",
-        "events_workshop",
-        "UPDATE OF {workshop_columns}",
-        EVENTS_OF_BLOCKS.format("NEW.block_id, OLD.block_id"),
-    ),
-    (
-        "version_workshop_delete",
-        "events_workshop",
-        "DELETE",
-        EVENTS_OF_BLOCKS.format("OLD.block_id"),
-    ),
-    (
-        "version_workshop_speaker_insert",
-        "events_workshopspeaker",
-        "INSERT",
-        EVENTS_OF_WORKSHOPS.format("NEW.workshop_id"),
-    ),
-    (
-        "version_workshop_speaker_update",
-        "events_workshopspeaker",
-        "UPDATE",
-        EVENTS_OF_WORKSHOPS.format("NEW.workshop_id, OLD.workshop_id"),
-    ),
-    (
-        "version_workshop_speaker_delete",
-        "events_workshopspeaker",
-        "DELETE",
-        EVENTS_OF_WORKSHOPS.format("OLD.workshop_id"),
-    ),
-    ("version_speaker_update", "events_speaker", "UPDATE", EVENTS_OF_SPEAKER.format("NEW.id")),
-    ("version_speaker_delete", "events_speaker", "DELETE", EVENTS_OF_SPEAKER.format("OLD.id")),
-]
 COUNT_UP = (
     "INSERT INTO events_programmeversion (event_id, number) {events} "
     "ON CONFLICT (event_id) DO UPDATE SET number = events_programmeversion.number + 1;"
 )
-# Not a change of what the form shows: the count of seats, kept by COUNTERS.
+# Not a change of what the form shows: the count of seats, kept by the seat
+# triggers of the app that owns the seats.
 WORKSHOP_COLUMNS_NOT_SHOWN = {"id", "seats_taken"}
 
-TABLES_NEEDED = {
+
+def versions(workshop_columns: Sequence[str]) -> list[Action]:
+    """The counting triggers; a workshop's UPDATE counts for ``workshop_columns`` only."""
+    columns = ", ".join(f'"{column}"' for column in workshop_columns)
+    counted = [
+        ("version_block_insert", "events_workshopblock", "INSERT", "SELECT NEW.event_id, 1"),
+        (
+            "version_block_update",
+            "events_workshopblock",
+            "UPDATE",
+            "SELECT DISTINCT e.id, 1 FROM events_event e WHERE e.id IN (NEW.event_id, OLD.event_id)",
+        ),
+        ("version_block_delete", "events_workshopblock", "DELETE", "SELECT OLD.event_id, 1"),
+        (
+            "version_workshop_insert",
+            "events_workshop",
+            "INSERT",
+            EVENTS_OF_BLOCKS.format("NEW.block_id"),
+        ),
+        (
+            "version_workshop_update",
+            "events_workshop",
+            f"UPDATE OF {columns}",
+            EVENTS_OF_BLOCKS.format("NEW.block_id, OLD.block_id"),
+        ),
+        (
+            "version_workshop_delete",
+            "events_workshop",
+            "DELETE",
+            EVENTS_OF_BLOCKS.format("OLD.block_id"),
+        ),
+        (
+            "version_workshop_speaker_insert",
+            "events_workshopspeaker",
+            "INSERT",
+            EVENTS_OF_WORKSHOPS.format("NEW.workshop_id"),
+        ),
+        (
+            "version_workshop_speaker_update",
+            "events_workshopspeaker",
+            "UPDATE",
+            EVENTS_OF_WORKSHOPS.format("NEW.workshop_id, OLD.workshop_id"),
+        ),
+        (
+            "version_workshop_speaker_delete",
+            "events_workshopspeaker",
+            "DELETE",
+            EVENTS_OF_WORKSHOPS.format("OLD.workshop_id"),
+        ),
+        ("version_speaker_update", "events_speaker", "UPDATE", EVENTS_OF_SPEAKER.format("NEW.id")),
+        ("version_speaker_delete", "events_speaker", "DELETE", EVENTS_OF_SPEAKER.format("OLD.id")),
+    ]
+    # "WHERE true": SQLite's upsert needs a WHERE after a SELECT with no FROM.
+    return [
+        Action(
+            name,
+            table,
+            event,
+            COUNT_UP.format(events=select if " FROM " in select else f"{select} WHERE true"),
+        )
+        for name, table, event, select in counted
+    ]
+
+
+TABLES = {
     "events_event",
     "events_workshopblock",
     "events_session",
     "events_workshop",
-    "registrations_seat",
+    "events_workshopspeaker",
+    "events_speaker",
+    "events_programmeversion",
 }
 
 
-def _triggers(*, counters: bool):
-    for name, table, events, condition in TRIGGERS:
-        if not counters:
-            condition = condition.replace(SEAT_OVER_CAPACITY, SEAT_OVER_CAPACITY_COUNTED)
-        yield name, table, events, condition
-
-
-def _sqlite_statements(*, counters: bool, workshop_columns: list[str] | None):
-    for name, table, events, condition in _triggers(counters=counters):
-        for n, event in enumerate(events):
-            yield (
-                f"CREATE TRIGGER IF NOT EXISTS fagdag_{name}_{n} BEFORE {event} ON {table} "
-                f"WHEN {condition} "
-                f"BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: {name}'); END"
-            )
-    for name, event, condition, statements in COUNTERS if counters else []:
-        when = f"WHEN {condition} " if condition else ""
-        yield (
-            f"CREATE TRIGGER IF NOT EXISTS fagdag_{name} AFTER {event} ON registrations_seat "
-            f"FOR EACH ROW {when}BEGIN {statements} END"
-        )
-    for name, table, event, events in VERSIONS if workshop_columns else []:
-        event = event.format(workshop_columns=", ".join(f'"{c}"' for c in workshop_columns))
-        yield (
-            f"CREATE TRIGGER IF NOT EXISTS fagdag_{name} AFTER {event} ON {table} "
-            f"FOR EACH ROW BEGIN {COUNT_UP.format(events=events)} END"
-        )
-
-
-def _sqlite_names():
-    for name, _table, events, _condition in TRIGGERS:
-        for n in range(len(events)):
-            yield f"fagdag_{name}_{n}"
-    for name, *_rest in [*COUNTERS, *VERSIONS]:
-        yield f"fagdag_{name}"
-
-
-def _postgresql_statements(*, counters: bool, workshop_columns: list[str] | None):
-    for name, table, events, condition in _triggers(counters=counters):
-        yield f"""
-            CREATE OR REPLACE FUNCTION fagdag_{name}() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                IF {condition} THEN
-                    RAISE EXCEPTION 'fagdag_{name}' USING ERRCODE = 'check_violation';
-                END IF;
-                RETURN NEW;
-            END $$
-        """
-        yield (
-            f"CREATE OR REPLACE TRIGGER fagdag_{name} BEFORE {' OR '.join(events)} ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION fagdag_{name}()"
-        )
-    for name, event, condition, statements in COUNTERS if counters else []:
-        yield f"""
-            CREATE OR REPLACE FUNCTION fagdag_{name}() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                {statements}
-                RETURN NULL;
-            END $$
-        """
-        when = f"WHEN ({condition}) " if condition else ""
-        yield (
-            f"CREATE OR REPLACE TRIGGER fagdag_{name} AFTER {event} ON registrations_seat "
-            f"FOR EACH ROW {when}EXECUTE FUNCTION fagdag_{name}()"
-        )
-    for name, table, event, events in VERSIONS if workshop_columns else []:
-        event = event.format(workshop_columns=", ".join(f'"{c}"' for c in workshop_columns))
-        yield f"""
-            CREATE OR REPLACE FUNCTION fagdag_{name}() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                {COUNT_UP.format(events=events)}
-                RETURN NULL;
-            END $$
-        """
-        yield (
-            f"CREATE OR REPLACE TRIGGER fagdag_{name} AFTER {event} ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION fagdag_{name}()"
-        )
-
-
-def install(connection: BaseDatabaseWrapper) -> bool:
-    """Create every trigger (idempotent). Returns False when the tables are not there yet."""
-    if not TABLES_NEEDED <= set(connection.introspection.table_names()):
-        return False
-    statements = {"sqlite": _sqlite_statements, "postgresql": _postgresql_statements}.get(
-        connection.vendor
-    )
-    if statements is None:
-        return False
+def programme_triggers(connection: BaseDatabaseWrapper) -> list[Trigger]:
     with connection.cursor() as cursor:
         columns = [
             column.name
             for column in connection.introspection.get_table_description(cursor, "events_workshop")
         ]
-        counted = "seats_taken" in columns
-        versioned = "events_programmeversion" in connection.introspection.table_names(cursor)
-        shown = [column for column in columns if column not in WORKSHOP_COLUMNS_NOT_SHOWN]
-        for statement in statements(
-            counters=counted, workshop_columns=shown if versioned else None
-        ):
-            cursor.execute(statement)
-        if counted:
-            cursor.execute(RECOUNT)
+    shown = [column for column in columns if column not in WORKSHOP_COLUMNS_NOT_SHOWN]
+    return [*REFUSALS, *versions(shown)]
+
+
+def install(connection: BaseDatabaseWrapper) -> bool:
+    """Create every trigger of the programme (idempotent). False when the tables are not there yet."""
+    if not has_tables(connection, TABLES):
+        return False
+    create(connection, programme_triggers(connection))
     return True
 
 
 def uninstall(connection: BaseDatabaseWrapper) -> None:
-    """Drop the triggers where a migration would trip over them (SQLite's table rebuilds)."""
-    if connection.vendor != "sqlite":
-        return
-    with connection.cursor() as cursor:
-        for name in _sqlite_names():
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+    """Drop the programme's triggers where a migration would trip over them (SQLite)."""
+    drop_for_migrate(connection, [*REFUSALS, *versions([])])
+
+
+def check(app_configs=None, databases=None, **kwargs):
+    return check_installed(
+        app="events", tables=TABLES, triggers=programme_triggers, databases=databases
+    )

@@ -11,22 +11,36 @@ form, which keeps every rule).
 Exports of the attendee lists (``registrations.exports``) need the
 permission ``registrations.export_registrations``; each is recorded as an
 ``ExportRecord``, which only superusers see.
+
+The second half of this module is the attendee side of the programme's
+pages: the programme's admins of events/admin.py, subclassed and registered
+in their place (see "The attendee side of the programme's pages" below).
 """
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, OuterRef
+from django.db.models.functions import Coalesce
+from django.forms.models import BaseInlineFormSet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from events.models import Workshop
+from events import admin as programme_admin
+from events.imports import WorkshopResource
+from events.models import Event, Workshop, WorkshopBlock
 
-from . import exports, services
+from . import exceptions, exports, services
 from .emails import queue_email
-from .models import ExportRecord, Registration, Seat, WaitlistEntry
+from .models import ExportRecord, Registration, Seat, WaitlistEntry, normalise_email
 
 EMPTY = "–"
 
@@ -237,7 +251,7 @@ class RegistrationAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if "email" in form.changed_data:
-            obj.email = services.normalise_email(obj.email)
+            obj.email = normalise_email(obj.email)
             obj.email_failed_at = None  # a new address: the next mail may well arrive
         super().save_model(request, obj, form, change)
 
@@ -320,10 +334,10 @@ class RegistrationAdmin(admin.ModelAdmin):
                     override_capacity=override_capacity,
                     by=request.user,
                 )
-            except services.WorkshopFull:
+            except exceptions.WorkshopFull:
                 refused_full.append(registration.name)
                 continue
-            except services.NotConfirmed:
+            except exceptions.NotConfirmed:
                 refused_status.append(registration.name)
                 continue
             if move.from_workshop != move.to_workshop:
@@ -453,3 +467,515 @@ class ExportRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# The attendee side of the programme's pages ----------------------------------------------
+#
+# The programme's admins (events/admin.py) edit the programme only. Here they
+# are subclassed and registered in their place, with what the programme's
+# pages show and guard of the attendees: registrations and waitlists per
+# event and workshop, the lists to download, a capacity never below the seats
+# taken (checked under the seat service's locks), new seats handed to the
+# waitlists (``services.offer_new_seats``), and nothing deleted that
+# attendees hold.
+
+
+def subquery_count(queryset, *, per: str) -> Coalesce:
+    """How many rows of ``queryset`` belong to the outer row (through ``per``); 0 if none."""
+    return programme_admin.subquery_total(queryset, per=per, aggregate=Count("pk"))
+
+
+def registrations_url(**filters) -> str:
+    return reverse("admin:registrations_registration_changelist") + "?" + urlencode(filters)
+
+
+def lock_and_count_seats(event_id: int, workshop_pks) -> dict[int, int]:
+    """Seats taken in each of the event's workshops ``workshop_pks``, under the seat service's locks.
+
+    The locks last until the admin's transaction commits, so no seat can be
+    taken between this count and the save that relies on it.
+    """
+    pks = sorted(set(workshop_pks))
+    if not pks:
+        return {}
+    _event, workshops = services.lock_event_and_workshops(
+        Event(pk=event_id), workshop_ids=pks, event_row=False
+    )
+    return {pk: workshops[pk].seats_taken if pk in workshops else 0 for pk in pks}
+
+
+def capacity_below_seats_error(taken: int) -> ValidationError:
+    return ValidationError(
+        ngettext(
+            "One seat is taken in this workshop; it needs at least one seat.",
+            "%(taken)d seats are taken in this workshop; it needs at least %(taken)d seats.",
+            taken,
+        ),
+        code="capacity_below_seats_taken",
+        params={"taken": taken},
+    )
+
+
+def adds_seats(form) -> bool:
+    """Whether saving the workshop or event ``form`` may make room: a new workshop, or a
+    changed capacity or attendee limit. When it did not after all, nobody moves."""
+    return form.instance._state.adding or bool(
+        {"capacity", "attendee_limit"} & set(form.changed_data)
+    )
+
+
+class RefuseDeletingWhatAttendeesHold:
+    """An admin whose objects attendees may hold: their delete page says why it cannot be.
+
+    Seats, waitlist places and registrations protect their workshop, block and
+    event in the database (``on_delete=PROTECT``). Rather than Django's list
+    of every protected row, the delete page (and "Delete selected") gives one
+    plain sentence per object with counts and what to do instead; nothing is
+    deleted. The counts are a few grouped queries, not the collection of
+    every row.
+    """
+
+    def protected_reasons(self, pks: list[int]) -> list[str]:
+        raise NotImplementedError
+
+    def get_deleted_objects(self, objs, request):
+        reasons = self.protected_reasons([obj.pk for obj in objs])
+        if reasons:
+            return [], {}, set(), reasons
+        return super().get_deleted_objects(objs, request)
+
+
+def count_by(queryset, field: str) -> dict[int, int]:
+    return dict(queryset.order_by().values(field).annotate(n=Count("pk")).values_list(field, "n"))
+
+
+def attendees_hold_reasons(objects, *, seats, waits, message, link=None) -> list[str]:
+    """One sentence per object that attendees hold seats in or wait for."""
+    reasons = []
+    for obj in objects:
+        held, waiting = seats.get(obj.pk, 0), waits.get(obj.pk, 0)
+        if held or waiting:
+            sentence = message % {"name": obj, "seats": held, "waiting": waiting}
+            if link is None:
+                reasons.append(sentence)
+            else:
+                reasons.append(format_html('{} <a href="{}">{}</a>', sentence, *link(obj)))
+    return reasons
+
+
+LISTS = [
+    (ExportRecord.Kind.ATTENDEES, _("Attendee list")),
+    (ExportRecord.Kind.CATERING, _("Catering")),
+    (ExportRecord.Kind.INVOICING, _("Invoicing")),
+]
+LIST_FORMATS = [
+    (ExportRecord.Format.CSV, _("CSV for Excel")),
+    (ExportRecord.Format.CSV_COMMA, _("CSV (comma)")),
+    (ExportRecord.Format.XLSX, _("Excel (.xlsx)")),
+]
+
+
+class EventAdmin(RefuseDeletingWhatAttendeesHold, programme_admin.EventAdmin):
+    """The event's page with its registrations, lists and every workshop's seats and waitlist."""
+
+    readonly_fields = [
+        *programme_admin.EventAdmin.readonly_fields,
+        "registration_counts",
+        "lists_links",
+        "workshop_seats",
+        "workshop_seats_and_room_lists",
+    ]
+    list_display = [
+        *programme_admin.EventAdmin.list_display[:5],
+        "registered_count",
+        "waitlisted_count",
+        *programme_admin.EventAdmin.list_display[5:],
+    ]
+
+    def get_queryset(self, request):
+        def total(status):
+            return subquery_count(
+                Registration.objects.filter(event=OuterRef("pk"), status=status), per="event"
+            )
+
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                registered_count=total(Registration.Status.CONFIRMED),
+                waitlisted_count=total(Registration.Status.WAITLISTED),
+                cancelled_count=total(Registration.Status.CANCELLED),
+            )
+        )
+
+    @admin.display(description=_("registered"), ordering="registered_count")
+    def registered_count(self, event):
+        return event.registered_count
+
+    @admin.display(description=_("waitlist"), ordering="waitlisted_count")
+    def waitlisted_count(self, event):
+        return event.waitlisted_count
+
+    @admin.display(description=_("registrations"))
+    def registration_counts(self, event):
+        if event.pk is None or not hasattr(event, "registered_count"):
+            return EMPTY
+        counts = [
+            (Registration.Status.CONFIRMED, event.registered_count),
+            (Registration.Status.WAITLISTED, event.waitlisted_count),
+            (Registration.Status.CANCELLED, event.cancelled_count),
+        ]
+        return format_html_join(
+            " · ",
+            '<a href="{}">{}: {}</a>',
+            (
+                (registrations_url(event__id__exact=event.pk, status__exact=status), label, n)
+                for (status, n), label in zip(
+                    counts, [_("Confirmed"), _("Waitlisted"), _("Cancelled")], strict=True
+                )
+            ),
+        )
+
+    @admin.display(description=_("attendee lists"))
+    def lists_links(self, event):
+        if event.pk is None:
+            return EMPTY
+        rows = []
+        for kind, label in LISTS:
+            if kind == ExportRecord.Kind.INVOICING and event.is_free:
+                continue
+            links = format_html_join(
+                " ",
+                '<a class="button" href="{}" download>{}</a>',
+                (
+                    (
+                        reverse("admin:events_event_export", args=[event.pk, kind, fmt]),
+                        format_label,
+                    )
+                    for fmt, format_label in LIST_FORMATS
+                ),
+            )
+            rows.append((label, links))
+        return format_html(
+            "<table><tbody>{}</tbody></table>",
+            format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
+        )
+
+    @admin.display(description=_("seats per workshop"))
+    def workshop_seats(self, event):
+        return self._workshop_seats(event, room_lists=False)
+
+    @admin.display(description=_("seats per workshop"))
+    def workshop_seats_and_room_lists(self, event):
+        return self._workshop_seats(event, room_lists=True)
+
+    def _workshop_seats(self, event, *, room_lists: bool):
+        """Every workshop of the event: seats taken of capacity, waitlist, how full. One query."""
+        if event.pk is None:
+            return EMPTY
+        workshops = (
+            Workshop.objects.filter(block__event=event)
+            .annotate(
+                waitlist_count=subquery_count(
+                    WaitlistEntry.objects.filter(workshop=OuterRef("pk")), per="workshop"
+                )
+            )
+            .select_related("block")
+            .order_by("block__day", "block__starts", "block__pk", "position", "pk")
+        )
+        if not workshops:
+            return _("No workshops yet.")
+        header = [_("Block"), _("Workshop"), _("Room"), _("Seats taken"), _("Waitlist")]
+        header += [_("Full")]
+        if room_lists:
+            header.append(_("Room list"))
+        rows = []
+        for workshop in workshops:
+            cells = [
+                workshop.block,
+                programme_admin.admin_link(workshop),
+                workshop.room or EMPTY,
+                f"{workshop.seats_taken} / {workshop.capacity}",
+                workshop.waitlist_count,
+                programme_admin.fill_rate(workshop),
+            ]
+            if room_lists:
+                cells.append(
+                    format_html_join(
+                        " ",
+                        '<a href="{}" download>{}</a>',
+                        (
+                            (
+                                reverse(
+                                    "admin:events_event_export_room_list",
+                                    args=[event.pk, workshop.pk, fmt],
+                                ),
+                                label,
+                            )
+                            for fmt, label in LIST_FORMATS
+                        ),
+                    )
+                )
+            rows.append(format_html_join("", "<td>{}</td>", ((cell,) for cell in cells)))
+        return format_html(
+            '<table class="workshop-seats"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>',
+            format_html_join("", "<th>{}</th>", ((title,) for title in header)),
+            format_html_join("", "<tr>{}</tr>", ((row,) for row in rows)),
+        )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        may_export = request.user.has_perm(exports.EXPORT_PERMISSION)
+        registrations = ["registration_counts", *(["lists_links"] if may_export else [])]
+        seats = "workshop_seats_and_room_lists" if may_export else "workshop_seats"
+        return [
+            (
+                _("Registrations"),
+                {
+                    "description": _(
+                        "Each number leads to the registrations; cancel them or move them to "
+                        "another workshop there."
+                    ),
+                    "fields": registrations,
+                },
+            ),
+            *fieldsets,
+            (
+                _("Seats per workshop"),
+                {"classes": ["collapse"], "fields": [seats]},
+            ),
+        ]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:object_id>/lists/<str:kind>/<str:fmt>/",
+                view(self.export_view),
+                name="events_event_export",
+            ),
+            path(
+                "<int:object_id>/lists/workshop/<int:workshop_id>/<str:fmt>/",
+                view(self.export_room_list_view),
+                name="events_event_export_room_list",
+            ),
+            *super().get_urls(),
+        ]
+
+    def export_view(self, request, object_id, kind, fmt):
+        """An attendee list of the event, for staff with the export permission (else 403)."""
+        if not request.user.has_perm(exports.EXPORT_PERMISSION):
+            raise PermissionDenied
+        if kind not in {list_kind for list_kind, _label in LISTS}:
+            raise Http404("No such list.")
+        event = get_object_or_404(Event, pk=object_id)
+        return exports.export_response(request, kind=kind, fmt=fmt, event=event)
+
+    def export_room_list_view(self, request, object_id, workshop_id, fmt):
+        if not request.user.has_perm(exports.EXPORT_PERMISSION):
+            raise PermissionDenied
+        workshop = get_object_or_404(
+            Workshop.objects.select_related("block__event"), pk=workshop_id, block__event=object_id
+        )
+        return exports.export_response(
+            request,
+            kind=ExportRecord.Kind.ROOM_LIST,
+            fmt=fmt,
+            event=workshop.block.event,
+            workshop=workshop,
+        )
+
+    def protected_reasons(self, pks):
+        registered = count_by(Registration.objects.filter(event__in=pks), "event")
+        reasons = []
+        for event in Event.objects.filter(pk__in=registered):
+            count = registered[event.pk]
+            reasons.append(
+                format_html(
+                    '{} <a href="{}">{}</a>',
+                    ngettext(
+                        "%(event)s has %(count)d registration (cancelled ones count too), so it "
+                        "cannot be deleted: set its status to “Cancelled” instead. Attendees' "
+                        "personal data is erased after the retention period.",
+                        "%(event)s has %(count)d registrations (cancelled ones count too), so it "
+                        "cannot be deleted: set its status to “Cancelled” instead. Attendees' "
+                        "personal data is erased after the retention period.",
+                        count,
+                    )
+                    % {"event": event.title, "count": count},
+                    registrations_url(event__id__exact=event.pk),
+                    gettext("See the registrations"),
+                )
+            )
+        return reasons
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and adds_seats(form):
+            services.offer_new_seats(event=obj)
+
+
+class WorkshopFormSet(BaseInlineFormSet):
+    """The block's workshops; a capacity may not go below the seats already taken."""
+
+    def clean(self):
+        super().clean()
+        lowered = [
+            form
+            for form in self.forms
+            if form.instance.pk
+            and not self._should_delete_form(form)
+            and "capacity" in form.changed_data
+            and form.cleaned_data.get("capacity") is not None
+        ]
+        if not lowered:
+            return
+        taken = lock_and_count_seats(self.instance.event_id, [form.instance.pk for form in lowered])
+        for form in lowered:
+            if form.cleaned_data["capacity"] < taken[form.instance.pk]:
+                form.add_error("capacity", capacity_below_seats_error(taken[form.instance.pk]))
+
+    def save(self, commit=True):
+        # Known before saving, while new rows still look new.
+        self.adds_seats = any(
+            adds_seats(form)
+            for form in self.forms
+            if form.has_changed() and not self._should_delete_form(form)
+        )
+        return super().save(commit)
+
+
+class WorkshopInline(programme_admin.WorkshopInline):
+    formset = WorkshopFormSet
+
+
+class WorkshopBlockAdmin(RefuseDeletingWhatAttendeesHold, programme_admin.WorkshopBlockAdmin):
+    inlines = [WorkshopInline]
+
+    def protected_reasons(self, pks):
+        return attendees_hold_reasons(
+            WorkshopBlock.objects.filter(pk__in=pks),
+            seats=count_by(Seat.objects.filter(block__in=pks), "block"),
+            waits=count_by(WaitlistEntry.objects.filter(block__in=pks), "block"),
+            message=gettext(
+                "Attendees hold %(seats)d seats in the workshops of %(name)s, and %(waiting)d "
+                "wait for one, so it cannot be deleted. Cancel their registrations first, or "
+                "keep the block."
+            ),
+        )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if any(getattr(formset, "adds_seats", False) for formset in formsets):
+            services.offer_new_seats(event=form.instance.event)
+
+
+class WorkshopForm(programme_admin.WorkshopAdminForm):
+    """A workshop's own page: its capacity and block are checked against its attendees."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        workshop = self.instance
+        if workshop.pk is None:
+            return cleaned_data
+        capacity, block = cleaned_data.get("capacity"), cleaned_data.get("block")
+        lowered = "capacity" in self.changed_data and capacity is not None
+        moved = block is not None and block.pk != workshop.block_id
+        if not (lowered or moved):
+            return cleaned_data
+        taken = lock_and_count_seats(workshop.block.event_id, [workshop.pk])[workshop.pk]
+        if lowered and capacity < taken:
+            self.add_error("capacity", capacity_below_seats_error(taken))
+        if moved and (taken or WaitlistEntry.objects.filter(workshop=workshop).exists()):
+            # Seats and waitlist entries name the block too; they would point
+            # at the old one.
+            self.add_error(
+                "block",
+                ValidationError(
+                    _(
+                        "Attendees hold seats in this workshop or wait for one, so it cannot "
+                        "move to another block."
+                    ),
+                    code="workshop_with_attendees_moved",
+                ),
+            )
+        return cleaned_data
+
+
+class SeatsWorkshopResource(WorkshopResource):
+    """The spreadsheet import under the seat service's locks: the event's row and all its
+    workshops, so that no capacity goes below the seats taken by a registration made
+    meanwhile; raised capacities go to the waitlists after it commits."""
+
+    def lock(self) -> None:
+        _event, workshops = services.lock_event_and_workshops(self.event)
+        self.seats_taken = {pk: workshop.seats_taken for pk, workshop in workshops.items()}
+
+    def capacity_errors(self, workshop):
+        taken = self.seats_taken.get(workshop.pk, 0) if workshop.pk else 0
+        return [capacity_below_seats_error(taken)] if workshop.capacity < taken else []
+
+    def imported(self) -> None:
+        services.offer_new_seats(event=self.event)
+
+
+class WorkshopAdmin(RefuseDeletingWhatAttendeesHold, programme_admin.WorkshopAdmin):
+    """The workshop's page and list with its waitlist; the import with the seat service's locks."""
+
+    form = WorkshopForm
+    resource_classes = [SeatsWorkshopResource]
+    list_display = [
+        *programme_admin.WorkshopAdmin.list_display[:-1],
+        "waitlist_display",
+        *programme_admin.WorkshopAdmin.list_display[-1:],
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                waitlist_count=subquery_count(
+                    WaitlistEntry.objects.filter(workshop=OuterRef("pk")), per="workshop"
+                )
+            )
+        )
+
+    @admin.display(description=_("waitlist"), ordering="waitlist_count")
+    def waitlist_display(self, workshop):
+        return workshop.waitlist_count
+
+    def protected_reasons(self, pks):
+        def link(workshop):
+            url = registrations_url(event__id__exact=workshop.block.event_id, workshop=workshop.pk)
+            return url, gettext("See who")
+
+        return attendees_hold_reasons(
+            Workshop.objects.filter(pk__in=pks).select_related("block"),
+            seats=count_by(Seat.objects.filter(workshop__in=pks), "workshop"),
+            waits=count_by(WaitlistEntry.objects.filter(workshop__in=pks), "workshop"),
+            message=gettext(
+                "Attendees hold %(seats)d seats in %(name)s, and %(waiting)d wait for one, so it "
+                "cannot be deleted. Move them to another workshop of the block (select them in "
+                "the registrations, then “Move to another workshop”) or cancel their "
+                "registrations first."
+            ),
+            link=link,
+        )
+
+    def save_model(self, request, obj, form, change):
+        added = adds_seats(form)  # known before saving, while a new workshop still looks new
+        super().save_model(request, obj, form, change)
+        if added:
+            services.offer_new_seats(event=obj.block.event)
+
+
+for model, model_admin in [
+    (Event, EventAdmin),
+    (WorkshopBlock, WorkshopBlockAdmin),
+    (Workshop, WorkshopAdmin),
+]:
+    admin.site.unregister(model)
+    admin.site.register(model, model_admin)

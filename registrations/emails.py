@@ -23,8 +23,7 @@ from django.utils import translation
 from events.models import Event, WorkshopSpeaker
 
 from . import calendar
-from .models import Registration, Seat, WaitlistEntry
-from .services import active_registrations, normalise_email
+from .models import Registration, Seat, WaitlistEntry, normalise_email
 
 # Each kind of mail, and the status the registration must still have when the
 # task runs for the mail to make sense (None: any but cancelled). A mail whose
@@ -66,7 +65,7 @@ def send_personal_link(*, event: Event, email: str, request=None) -> None:
     The link is built from ``SITE_URL``, never from the request's host, so a
     forged Host header cannot put another site's address into the mail.
     """
-    registration = active_registrations(event).filter(email=normalise_email(email)).first()
+    registration = event.registrations.active().filter(email=normalise_email(email)).first()
     if registration is not None:
         queue_email(registration, "personal_link")
 

@@ -34,10 +34,11 @@ from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
 
-from events.models import Event, WorkshopBlock, add_speakers, blocks_with_workshops
-from events.selectors import CompiledRead
+from events.models import Event, WorkshopBlock
+from events.selectors import add_speakers, blocks_with_workshops
 
 from .forms import RegistrationForm
+from .selectors import event_is_fully_booked
 from .templatetags.registration_form import option_parts
 
 TEMPLATE = "registrations/register.html"
@@ -51,9 +52,10 @@ CSRF, SUBMISSION_TOKEN = "csrf", "token"
 # Each workshop's seats, and blocks without workshops (a LEFT JOIN: None).
 SEAT_COLUMNS = ("pk", "workshops__pk", "workshops__capacity", "workshops__seats_taken")
 BLOCK_PK, WORKSHOP_PK, CAPACITY, SEATS_TAKEN = range(len(SEAT_COLUMNS))  # positions in a row
-seat_rows = CompiledRead(
-    lambda event_id: WorkshopBlock.objects.filter(event_id=event_id).values_list(*SEAT_COLUMNS)
-)
+
+
+def seat_rows(event_id: int) -> tuple:
+    return tuple(WorkshopBlock.objects.filter(event_id=event_id).values_list(*SEAT_COLUMNS))
 
 
 class Kept:
@@ -97,7 +99,7 @@ def page(request, event: Event) -> HttpResponse:
     """The empty registration form of ``event`` (open for registration, read with
     ``with_programme_version``) for this request."""
     rows = seat_rows(event.pk)
-    event_full = event.attendee_limit is not None and event.is_fully_booked
+    event_full = event_is_fully_booked(event)
     language = get_language()
     block_full = _fully_booked_blocks(rows)
     key = (

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from events.models import Event, WorkshopBlock
 
 from .models import Registration
+from .selectors import event_is_fully_booked
 
 DIGITS = re.compile(r"\d+")
 
@@ -208,7 +209,7 @@ class RegistrationForm(forms.Form):
             self.fields[self.block_field_name(block)] = WorkshopChoiceField(block=block)
         if offers_waitlist is None:
             offers_waitlist = (
-                any(block.is_fully_booked for block in blocks) or event.is_fully_booked
+                any(block.is_fully_booked for block in blocks) or event_is_fully_booked(event)
             )
         self.offers_waitlist = offers_waitlist
         if not self.offers_waitlist:

@@ -2,9 +2,15 @@
 
 A ``Seat`` is one confirmed registration's place in one workshop. Seats are
 written only by ``registrations.services``; the database refuses the states
-that must never be (see events/triggers.py): two seats of one registration in one
-block, a seat whose block is not its workshop's block, and more seats in a
-workshop than it has capacity.
+that must never be (see registrations/triggers.py): two seats of one
+registration in one block, a seat whose block is not its workshop's block, and
+more seats in a workshop than it has capacity.
+
+The attendee's own data are the registration's columns marked with
+``attendee_data``; ``attendee_fields()`` lists them, and everything that asks
+for, shows, exports or erases them reads that list: the form, the personal
+page, the JSON download, the admin, the exports and anonymisation. Adding a
+question is one field here (and its migration).
 """
 
 import secrets
@@ -21,10 +27,61 @@ from events.models import Event, Workshop, WorkshopBlock
 
 SECRET_LOOKUP_LENGTH = 8
 
+# FOR NO KEY UPDATE, of the queried table only: it does not conflict with the
+# KEY SHARE locks PostgreSQL takes on a referenced row when another transaction
+# inserts a row pointing at it (a seat at a workshop, a registration at an
+# event), and a join (workshops of an event) does not lock the joined rows.
+# With plain FOR UPDATE, a registration inserting a seat and a cancellation
+# holding the event row wait on each other: a deadlock.
+ROW_LOCK = {"no_key": True, "of": ("self",)}
+
+# The parts of the attendee's data (``attendee_data``).
+ABOUT = "about"  # who they are: asked of every attendee
+INVOICE = "invoice"  # whom to invoice: asked on paid events, kept for the bookkeeping period
+
+
+def attendee_data(field: models.Field, *, part: str = ABOUT, kept: bool = False) -> models.Field:
+    """Mark a column of ``Registration`` as the attendee's data, in ``part``.
+
+    ``kept``: anonymisation leaves it (a statistic such as the employment
+    sector, which identifies no one); every other ``ABOUT`` field is cleared
+    when the attendee is anonymised, every ``INVOICE`` field when the
+    bookkeeping period ends.
+    """
+    field.attendee_part = part
+    field.kept_when_anonymised = kept
+    return field
+
+
+def attendee_fields(part: str | None = None) -> list[models.Field]:
+    """The attendee's data, in the order the form asks for it (``attendee_data``)."""
+    return [
+        field
+        for field in Registration._meta.fields
+        if getattr(field, "attendee_part", None) and part in (None, field.attendee_part)
+    ]
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
 
 def new_secret() -> str:
     """256 random bits, URL-safe: the key of the attendee's personal link."""
     return secrets.token_urlsafe(32)
+
+
+class RegistrationQuerySet(models.QuerySet):
+    def active(self):
+        """Registrations that count: confirmed or on the waitlist."""
+        return self.exclude(status=Registration.Status.CANCELLED)
+
+    def confirmed(self):
+        return self.filter(status=Registration.Status.CONFIRMED)
+
+    def locked(self):
+        """The rows, locked until the transaction ends (``ROW_LOCK``)."""
+        return self.select_for_update(**ROW_LOCK)
 
 
 class Registration(models.Model):
@@ -49,27 +106,43 @@ class Registration(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.CONFIRMED
     )
-    name = models.CharField(_("name"), max_length=200)
-    email = models.EmailField(_("e-mail"), max_length=254)
-    phone = models.CharField(_("phone"), max_length=30, blank=True)
-    workplace = models.CharField(_("workplace"), max_length=200)
-    job_title = models.CharField(_("job title"), max_length=200)
-    sector = models.CharField(_("employment"), max_length=16, choices=Sector.choices)
-    membership_number = models.CharField(_("DS membership number"), max_length=20, blank=True)
-    dietary_needs = models.TextField(_("dietary needs and allergies"), max_length=1000, blank=True)
+    # The attendee's data (``attendee_data``), in the order the form asks for it.
+    name = attendee_data(models.CharField(_("name"), max_length=200))
+    email = attendee_data(models.EmailField(_("e-mail"), max_length=254))
+    phone = attendee_data(models.CharField(_("phone"), max_length=30, blank=True))
+    workplace = attendee_data(models.CharField(_("workplace"), max_length=200))
+    job_title = attendee_data(models.CharField(_("job title"), max_length=200))
+    sector = attendee_data(
+        models.CharField(_("employment"), max_length=16, choices=Sector.choices), kept=True
+    )
+    membership_number = attendee_data(
+        models.CharField(_("DS membership number"), max_length=20, blank=True)
+    )
+    dietary_needs = attendee_data(
+        models.TextField(_("dietary needs and allergies"), max_length=1000, blank=True)
+    )
+    payer = attendee_data(
+        models.CharField(
+            _("who pays"), max_length=10, choices=Payer.choices, blank=True, default=""
+        ),
+        part=INVOICE,
+    )
+    ean = attendee_data(models.CharField(_("EAN number"), max_length=13, blank=True), part=INVOICE)
+    cvr = attendee_data(models.CharField(_("CVR number"), max_length=8, blank=True), part=INVOICE)
+    invoice_organisation = attendee_data(
+        models.CharField(_("organisation"), max_length=200, blank=True), part=INVOICE
+    )
+    invoice_address = attendee_data(
+        models.TextField(_("invoice address"), max_length=500, blank=True), part=INVOICE
+    )
+    invoice_attention = attendee_data(
+        models.CharField(_("reference person (att.)"), max_length=200, blank=True), part=INVOICE
+    )
+    invoice_order_number = attendee_data(
+        models.CharField(_("order or requisition number"), max_length=50, blank=True),
+        part=INVOICE,
+    )
     consent_given_at = models.DateTimeField(_("consent given"))
-
-    payer = models.CharField(
-        _("who pays"), max_length=10, choices=Payer.choices, blank=True, default=""
-    )
-    ean = models.CharField(_("EAN number"), max_length=13, blank=True)
-    cvr = models.CharField(_("CVR number"), max_length=8, blank=True)
-    invoice_organisation = models.CharField(_("organisation"), max_length=200, blank=True)
-    invoice_address = models.TextField(_("invoice address"), max_length=500, blank=True)
-    invoice_attention = models.CharField(_("reference person (att.)"), max_length=200, blank=True)
-    invoice_order_number = models.CharField(
-        _("order or requisition number"), max_length=50, blank=True
-    )
 
     accept_any_workshop = models.BooleanField(
         _("accepts any free workshop"),
@@ -115,6 +188,8 @@ class Registration(models.Model):
         editable=False,
         help_text=_("When the invoicing data was erased, after the bookkeeping period."),
     )
+
+    objects = RegistrationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("registration")

@@ -22,7 +22,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import Registration, new_secret
-from .services import ROW_LOCK
 
 ANONYMOUS_NAME = "Anonymiseret"
 
@@ -60,7 +59,7 @@ def anonymise(registration: Registration, *, now: datetime.datetime | None = Non
     """
     now = now or timezone.now()
     with transaction.atomic():
-        registration = Registration.objects.select_for_update(**ROW_LOCK).get(pk=registration.pk)
+        registration = Registration.objects.locked().get(pk=registration.pk)
         if registration.anonymised_at is not None:
             return registration
         registration.name = ANONYMOUS_NAME
@@ -86,7 +85,7 @@ def erase_invoice_data(
     """Clear the invoicing data (payer, EAN/CVR, organisation, address, att., order number)."""
     now = now or timezone.now()
     with transaction.atomic():
-        registration = Registration.objects.select_for_update(**ROW_LOCK).get(pk=registration.pk)
+        registration = Registration.objects.locked().get(pk=registration.pk)
         if registration.invoice_data_erased_at is not None:
             return registration
         update_fields = _clear_invoice_data(registration, now)

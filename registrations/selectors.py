@@ -6,7 +6,7 @@ import re
 from django.db.models import Prefetch
 from django.db.models.functions import Substr
 
-from events.models import WorkshopSpeaker
+from events.models import Event, WorkshopSpeaker
 
 from .models import SECRET_LOOKUP_LENGTH, Registration, Seat
 
@@ -40,3 +40,10 @@ def find_by_secret(secret: str) -> Registration | None:
         if hmac.compare_digest(registration.secret.encode(), secret.encode()):
             return registration
     return None
+
+
+def event_is_fully_booked(event: Event) -> bool:
+    """The event's attendee limit is reached (one query, only for events with a limit)."""
+    if event.attendee_limit is None:
+        return False
+    return event.registrations.confirmed().count() >= event.attendee_limit

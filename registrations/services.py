@@ -7,120 +7,144 @@ no registration holds two seats in one block, an event never takes more
 attendees than its limit, and a failed change leaves nothing behind.
 
 Locking discipline (after pretix's): one ``transaction.atomic()`` per change,
-locks taken once, as late as possible, right before the availability check:
+locks taken once, as late as possible, right before the availability check,
+and always by ``lock_event_and_workshops``, the one place the order is written:
 
 1. SQLite: the transaction begins ``IMMEDIATE`` (settings), so it holds the
    database's write lock from its first statement; changes run one at a time
    even across gunicorn workers, and ``select_for_update`` is a no-op.
-2. PostgreSQL: when the event has an attendee limit, its row is locked first;
-   then the chosen workshops' rows, ``SELECT ... FOR NO KEY UPDATE`` in
-   primary-key order (see ``ROW_LOCK``). Every change takes its locks in this same order, so two transactions
-   never wait on each other in a circle (no deadlock). A transaction that gets
-   the locks counts seats that are committed and cannot change under it.
-3. Seats are counted after the locks, then written. Mail and other side
-   effects only ever through ``transaction.on_commit``.
-4. Behind all this, database triggers (migration 0002) refuse an oversell even
-   from code that skips this module.
+2. PostgreSQL: the event's row first (when the change depends on the event as
+   a whole: its attendee limit, its waitlists, a freed seat), then the
+   workshops' rows in primary-key order, ``SELECT ... FOR NO KEY UPDATE``
+   (``models.ROW_LOCK``); a registration's own rows after those. Every change
+   takes its locks in this same order, so two transactions never wait on each
+   other in a circle (no deadlock). A transaction that gets the locks reads
+   seats that are committed and cannot change under it.
+3. Seats are checked after the locks, then written. Each e-mail is queued in
+   the same transaction, to go out when it commits (``emails.queue_email``).
+4. Behind all this, the database refuses an oversell even from code that
+   skips this module (registrations/triggers.py and the workshop's CHECK
+   constraint on its seat counter).
+
+The admin and the spreadsheet import take the same locks through
+``lock_event_and_workshops`` before they check a capacity against the seats
+taken, and hand new seats to the waitlists through ``offer_new_seats``.
 """
 
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, Workshop
-from events.selectors import CompiledQuery, event_block_ids
 
-from .models import Registration, Seat, WaitlistEntry
+from .emails import queue_email
+from .exceptions import (
+    AlreadyRegistered,
+    ChangesClosed,
+    EventFull,
+    InvalidChoices,
+    NotConfirmed,
+    RegistrationClosed,
+    RegistrationError,
+    WorkshopFull,
+)
+from .models import ROW_LOCK, Registration, Seat, WaitlistEntry, attendee_fields, normalise_email
+from .privacy import anonymise
+from .selectors import event_is_fully_booked
 
-# FOR NO KEY UPDATE, of the queried table only: it does not conflict with the
-# KEY SHARE locks PostgreSQL takes on a referenced row when another transaction
-# inserts a row pointing at it (a seat at a workshop, a registration at an
-# event), and a join (workshops of an event) does not lock the joined rows.
-# With plain FOR UPDATE, a registration inserting a seat and a cancellation
-# holding the event row wait on each other: a deadlock.
-ROW_LOCK = {"no_key": True, "of": ("self",)}
-
-
-class RegistrationError(Exception):
-    """A registration that cannot be made; ``message`` says why, in the member's language."""
-
-    message = _("The registration could not be completed.")
-
-    def __str__(self):
-        return str(self.message)
-
-
-class RegistrationClosed(RegistrationError):
-    message = _("Registration for this event is not open.")
-
-
-class EventFull(RegistrationError):
-    message = _("The event is fully booked.")
-
-
-class AlreadyRegistered(RegistrationError):
-    message = _("This e-mail address is already registered for the event.")
-
-
-class InvalidChoices(RegistrationError):
-    """The choices are not exactly one workshop of this event in each of its blocks."""
-
-    message = _("Choose exactly one workshop in each block.")
-
-    def __init__(self, errors: Mapping[int, str]):
-        super().__init__()
-        self.errors = dict(errors)  # block id (0 for unknown blocks) -> message
+__all__ = [
+    "AlreadyRegistered",
+    "AttendeeDetails",
+    "ChangesClosed",
+    "EventFull",
+    "InvalidChoices",
+    "NotConfirmed",
+    "RegistrationClosed",
+    "RegistrationError",
+    "SeatMove",
+    "WorkshopFull",
+    "cancel",
+    "change_seats",
+    "erase",
+    "fill_free_seats",
+    "lock_event_and_workshops",
+    "move_seat",
+    "offer_new_seats",
+    "register",
+]
 
 
-class WorkshopFull(RegistrationError):
-    """One or more chosen workshops had no free seat when the change was committed."""
+class AttendeeDetails(dict):
+    """The attendee's answers, by the names of ``models.attendee_fields()``.
 
-    message = _("The workshop you chose is fully booked. Please choose another.")
+    A plain mapping that refuses a name the registration has no field for, so
+    a typo fails at once rather than being dropped.
+    """
 
-    def __init__(self, workshops: list[Workshop]):
-        super().__init__()
-        self.workshops = workshops
-
-    @property
-    def block_ids(self) -> list[int]:
-        return [workshop.block_id for workshop in self.workshops]
-
-
-@dataclass(frozen=True, kw_only=True)
-class AttendeeDetails:
-    name: str
-    email: str
-    workplace: str
-    job_title: str
-    sector: str
-    phone: str = ""
-    membership_number: str = ""
-    dietary_needs: str = ""
-    payer: str = ""
-    ean: str = ""
-    cvr: str = ""
-    invoice_organisation: str = ""
-    invoice_address: str = ""
-    invoice_attention: str = ""
-    invoice_order_number: str = ""
+    def __init__(self, **answers):
+        unknown = set(answers) - {field.name for field in attendee_fields()}
+        if unknown:
+            raise TypeError(f"Not attendee data: {', '.join(sorted(unknown))}")
+        super().__init__(answers)
 
     @classmethod
     def from_mapping(cls, data: Mapping) -> "AttendeeDetails":
-        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+        return cls(
+            **{field.name: data[field.name] for field in attendee_fields() if field.name in data}
+        )
 
 
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
+def lock_event_and_workshops(
+    event: Event, *, workshop_ids: Collection[int] | None = None, event_row: bool = True
+) -> tuple[Event, dict[int, Workshop]]:
+    """Lock the event's row, then its workshops' rows in primary-key order: the one lock order.
+
+    ``workshop_ids``: only those of the event's workshops (None: all of them);
+    ``event_row=False`` leaves the event's row unlocked, for a change that
+    depends on the chosen workshops alone. Returns the event (read again
+    under its lock) and the locked workshops by primary key, whose
+    ``seats_taken`` is exact until the transaction ends: the triggers change
+    it only in a transaction that changes a seat, which holds the workshop's
+    row until it commits.
+
+    Refuses to run outside ``transaction.atomic()``: the locks would end with
+    the statement (Django refuses ``select_for_update`` there on PostgreSQL,
+    but not on SQLite, where the check would pass unseen).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise TransactionManagementError(
+            "lock_event_and_workshops() holds its locks until the transaction ends: "
+            "call it inside transaction.atomic()."
+        )
+    if event_row:
+        event = Event.objects.select_for_update(**ROW_LOCK).get(pk=event.pk)
+    workshops = Workshop.objects.select_for_update(**ROW_LOCK).filter(block__event=event.pk)
+    if workshop_ids is not None:
+        workshops = workshops.filter(pk__in=sorted(set(workshop_ids)))
+    return event, {workshop.pk: workshop for workshop in workshops.order_by("pk")}
+
+
+def offer_new_seats(*, event: Event) -> None:
+    """Seats may have been added (a new workshop, a higher capacity or attendee limit):
+    once the current transaction commits, the waitlists move into them.
+
+    The one rule for every place that adds seats (the admin, the import): after
+    the commit and in a transaction of its own, so that ``fill_free_seats``
+    takes its locks in their order, never after the caller's. When nothing
+    was added, nobody moves.
+    """
+    transaction.on_commit(lambda: fill_free_seats(event=event), robust=True)
 
 
 def register(
     *,
     event: Event,
-    attendee: AttendeeDetails,
+    attendee: Mapping,
     choices: Mapping[int, int],
     submission_token: uuid.UUID | None = None,
     waitlist: bool = False,
@@ -128,8 +152,9 @@ def register(
 ) -> Registration:
     """Register an attendee with one workshop in each of the event's blocks.
 
-    ``choices`` maps each block's id to the chosen workshop's id. Returns the
-    confirmed registration; a repeated ``submission_token`` (a double click, a
+    ``attendee``: the answers (``AttendeeDetails``). ``choices`` maps each
+    block's id to the chosen workshop's id. Returns the confirmed
+    registration; a repeated ``submission_token`` (a double click, a
     resubmitted form) returns the registration it already made.
 
     With ``waitlist``, an attendee whose choice is in a block with no free seat
@@ -137,16 +162,15 @@ def register(
     waitlisted, with the choices as the places they wait for; they are
     confirmed later by ``fill_free_seats`` in first-come order.
 
-    Raises ``RegistrationClosed``, ``AlreadyRegistered``, ``InvalidChoices``,
-    ``EventFull`` or ``WorkshopFull``; then nothing is saved. Queues the
-    confirmation (or waitlist) e-mail on commit.
+    Raises ``RegistrationClosed``, ``AlreadyRegistered``, ``EventFull``,
+    ``InvalidChoices`` or ``WorkshopFull``, in that order of precedence; then
+    nothing is saved. Queues the confirmation (or waitlist) e-mail.
 
-    Locks: the event row (with an attendee limit, or when waitlisting), then
-    the chosen workshop rows in primary-key order - all the event's workshops
-    when waitlisting, so that no seat frees unseen (PostgreSQL); the write
-    lock (SQLite).
+    Locks (``lock_event_and_workshops``): the event row with an attendee limit
+    or when waitlisting; then the chosen workshops, or all the event's
+    workshops when waitlisting, so that no seat frees unseen.
     """
-    email = normalise_email(attendee.email)
+    email = normalise_email(attendee["email"])
     try:
         with transaction.atomic():
             # No look for an earlier registration first: the unique constraints
@@ -155,19 +179,21 @@ def register(
             # submissions are new ones, and they save a query.
             if event.registration_state() != Event.RegistrationState.OPEN:
                 raise RegistrationClosed
-            event_full = False
-            if event.attendee_limit is not None or waitlist:
-                _lock_event(event)
-                event_full = _event_is_full(event)
-                if event_full and not waitlist:
-                    raise EventFull
-            if waitlist:
-                _lock_all_workshops(event)
-            workshops = _lock_chosen_workshops(event=event, choices=choices)
+            block_ids = set(event.blocks.values_list("pk", flat=True))
+            wanted = {pk: choices[pk] for pk in block_ids & set(choices)}
+            _, locked = lock_event_and_workshops(
+                event,
+                workshop_ids=None if waitlist else wanted.values(),
+                event_row=event.attendee_limit is not None or waitlist,
+            )
+            event_full = event_is_fully_booked(event)
+            if event_full and not waitlist:
+                raise EventFull
+            workshops = _chosen_workshops(block_ids, choices, locked)
             full = _full_workshops(workshops)
             status = Registration.Status.CONFIRMED
             if full or event_full:
-                blocked = _blocks_without_free_seats(event) if waitlist else set()
+                blocked = _blocks_without_free_seats(locked.values()) if waitlist else set()
                 if not waitlist or not (event_full or all(w.block_id in blocked for w in full)):
                     raise WorkshopFull(full)
                 status = Registration.Status.WAITLISTED
@@ -178,20 +204,20 @@ def register(
                 submission_token=submission_token,
                 accept_any_workshop=accept_any_workshop
                 and status == Registration.Status.WAITLISTED,
-                **{**attendee.__dict__, "email": email},
+                **{**attendee, "email": email},
             )
             if status == Registration.Status.CONFIRMED:
                 Seat.objects.bulk_create(
                     Seat(registration=registration, block_id=workshop.block_id, workshop=workshop)
                     for workshop in workshops
                 )
-                _queue_email(registration, "confirmation")
+                queue_email(registration, "confirmation")
             else:
                 WaitlistEntry.objects.bulk_create(
                     WaitlistEntry(registration=registration, block_id=w.block_id, workshop=w)
                     for w in workshops
                 )
-                _queue_email(registration, "waitlisted")
+                queue_email(registration, "waitlisted")
             return registration
     except (IntegrityError, RegistrationError) as refused:
         # Nothing was saved. One look explains a refusal by what is there:
@@ -206,14 +232,32 @@ def register(
                 return earlier
         if (
             not isinstance(refused, RegistrationClosed)
-            and active_registrations(event).filter(email=email).exists()
+            and event.registrations.active().filter(email=email).exists()
         ):
             raise AlreadyRegistered from None
         raise
 
 
-class ChangesClosed(RegistrationError):
-    message = _("Changes are closed for this event. Please contact the organiser.")
+def _chosen_workshops(
+    block_ids: set[int], choices: Mapping[int, int], locked: Mapping[int, Workshop]
+) -> list[Workshop]:
+    """The chosen workshops (from the ``locked`` ones), one per block in block order;
+    ``InvalidChoices`` unless that is exactly one workshop of each of the event's blocks."""
+    errors: dict[int, str] = {}
+    for block_id in block_ids - set(choices):
+        errors[block_id] = _("Choose a workshop in this block.")
+    if set(choices) - block_ids:
+        errors[0] = _("A choice was for a block that is not part of this event.")
+    workshops = []
+    for block_id in sorted(block_ids & set(choices)):
+        workshop = locked.get(choices[block_id])
+        if workshop is None or workshop.block_id != block_id:
+            errors[block_id] = _("Choose one of this block's workshops.")
+        else:
+            workshops.append(workshop)
+    if errors:
+        raise InvalidChoices(errors)
+    return workshops
 
 
 def change_seats(
@@ -232,18 +276,18 @@ def change_seats(
 
     Raises ``ChangesClosed``, ``InvalidChoices`` or ``WorkshopFull`` (a wanted
     workshop had no seat left when committed); then nothing changes.
-    Queues the "changed" e-mail (and the e-mails of anyone moved up) on commit.
+    Queues the "changed" e-mail (and the e-mails of anyone moved up).
 
-    Locks: the event row, then all the event's workshops in primary-key order
-    (a freed seat may move anyone in any block), then the registration's seats.
+    Locks: the event row and all the event's workshops
+    (``lock_event_and_workshops``: a freed seat may move anyone in any
+    block), then the registration and its seats.
     """
     waits = dict(waits or {})
     with transaction.atomic():
-        event = _lock_event(registration.event)
-        registration = Registration.objects.select_for_update(**ROW_LOCK).get(pk=registration.pk)
+        event, workshops = lock_event_and_workshops(registration.event)
+        registration = Registration.objects.locked().get(pk=registration.pk)
         if registration.status != Registration.Status.CONFIRMED or not event.changes_are_open():
             raise ChangesClosed
-        workshops = _lock_all_workshops(event)
         current = {seat.block_id: seat for seat in registration.seats.select_for_update(**ROW_LOCK)}
         errors = {}
         for block_id, workshop_id in [*seats.items(), *waits.items()]:
@@ -275,8 +319,8 @@ def change_seats(
                 registration=registration, block_id=block_id, defaults={"workshop_id": workshop_id}
             )
         if moves or waits:
-            _queue_email(registration, "changed")
-        fill_free_seats(event=event, locked=True)
+            queue_email(registration, "changed")
+        _fill_free_seats(event, workshops)
         return registration
 
 
@@ -285,28 +329,27 @@ def cancel(*, registration: Registration, by_organiser: bool = False) -> Registr
 
     Attendees may cancel until the event's change deadline; organisers
     (``by_organiser``) at any time. Raises ``ChangesClosed``. Queues the
-    "cancelled" e-mail (and the e-mails of anyone moved up) on commit.
+    "cancelled" e-mail (and the e-mails of anyone moved up).
 
     Locks: as ``change_seats``.
     """
     with transaction.atomic():
-        event = _lock_event(registration.event)
-        registration = Registration.objects.select_for_update(**ROW_LOCK).get(pk=registration.pk)
+        event, workshops = lock_event_and_workshops(registration.event)
+        registration = Registration.objects.locked().get(pk=registration.pk)
         if registration.status == Registration.Status.CANCELLED:
             return registration
         if not by_organiser and not event.changes_are_open():
             raise ChangesClosed
-        _lock_all_workshops(event)
         registration.seats.all().delete()
         registration.waitlist_entries.all().delete()
         registration.status = Registration.Status.CANCELLED
         registration.save(update_fields=["status", "updated_at"])
-        _queue_email(registration, "cancelled")
-        fill_free_seats(event=event, locked=True)
+        queue_email(registration, "cancelled")
+        _fill_free_seats(event, workshops)
         return registration
 
 
-def fill_free_seats(*, event: Event, locked: bool = False) -> list[Registration]:
+def fill_free_seats(*, event: Event) -> list[Registration]:
     """Hand free seats to the waitlists, first come first served; returns who moved up.
 
     A confirmed attendee waiting for a workshop is moved into it: the seat in
@@ -316,16 +359,19 @@ def fill_free_seats(*, event: Event, locked: bool = False) -> list[Registration]
     ``accept_any_workshop`` any free workshop of the block) and the event's
     attendee limit allows. Repeats until nobody more can move.
 
-    Runs in the caller's transaction when ``locked`` (the caller holds the
-    event row and all its workshops); otherwise takes those locks itself.
+    Locks: the event row and all its workshops (``lock_event_and_workshops``),
+    in a transaction of its own or the caller's.
     """
-    if not locked:
-        with transaction.atomic():
-            _lock_event(event)
-            _lock_all_workshops(event)
-            return fill_free_seats(event=event, locked=True)
+    with transaction.atomic():
+        event, workshops = lock_event_and_workshops(event)
+        return _fill_free_seats(event, workshops)
 
-    workshops = {w.pk: w for w in Workshop.objects.filter(block__event=event)}
+
+def _fill_free_seats(event: Event, workshops: Mapping[int, Workshop]) -> list[Registration]:
+    """``fill_free_seats`` for a caller that holds the event row and ``workshops``, all
+    of the event's, locked; their seats as they were when locked, before the caller's
+    changes, which are counted again here."""
+    workshops = {w.pk: w for w in Workshop.objects.filter(pk__in=list(workshops))}
     free = {pk: w.capacity - w.seats_taken for pk, w in workshops.items()}
     moved: list[Registration] = []
     while True:
@@ -354,13 +400,13 @@ def _move_confirmed_waiters(entries, free, moved) -> bool:
         seat.save(update_fields=["workshop"])
         entry.delete()
         moved.append(registration)
-        _queue_email(registration, "promoted")
+        queue_email(registration, "promoted")
         return True
     return False
 
 
 def _confirm_waitlisted(event, entries, workshops, free, moved) -> bool:
-    if _event_is_full(event):
+    if event_is_fully_booked(event):
         return False
     blocks = list(event.blocks.values_list("pk", flat=True))
     wanted: dict[int, dict[int, int]] = {}
@@ -397,83 +443,17 @@ def _confirm_waitlisted(event, entries, workshops, free, moved) -> bool:
         registration.status = Registration.Status.CONFIRMED
         registration.save(update_fields=["status", "updated_at"])
         moved.append(registration)
-        _queue_email(registration, "promoted")
+        queue_email(registration, "promoted")
         return True
     return False
 
 
-def _lock_event(event: Event) -> Event:
-    return Event.objects.select_for_update(**ROW_LOCK).get(pk=event.pk)
-
-
-def _lock_all_workshops(event: Event) -> dict[int, Workshop]:
-    return {
-        w.pk: w
-        for w in Workshop.objects.select_for_update(**ROW_LOCK)
-        .filter(block__event=event)
-        .order_by("pk")
-    }
-
-
-def _event_is_full(event: Event) -> bool:
-    if event.attendee_limit is None:
-        return False
-    confirmed = event.registrations.filter(status=Registration.Status.CONFIRMED).count()
-    return confirmed >= event.attendee_limit
-
-
-def _blocks_without_free_seats(event: Event) -> set[int]:
-    blocks = {}
-    for workshop in Workshop.objects.filter(block__event=event):
-        blocks[workshop.block_id] = blocks.get(workshop.block_id, 0) + workshop.seats_left
-    return {block_id for block_id, seats_left in blocks.items() if seats_left == 0}
-
-
-def _queue_email(registration: Registration, kind: str) -> None:
-    from .emails import (
-        queue_email,
-    )  # emails renders from the models; imported late to avoid a cycle
-
-    queue_email(registration, kind)
-
-
-def active_registrations(event: Event):
-    return event.registrations.exclude(status=Registration.Status.CANCELLED)
-
-
-# The chosen workshops of an event, locked in primary-key order.
-_LOCK_CHOSEN = CompiledQuery(
-    lambda event_id, workshop_ids: (
-        Workshop.objects.select_for_update(**ROW_LOCK)
-        .filter(pk__in=workshop_ids, block__event=event_id)
-        .order_by("pk")
-    )
-)
-
-
-def _lock_chosen_workshops(*, event: Event, choices: Mapping[int, int]) -> list[Workshop]:
-    """The chosen workshops, locked in primary-key order, after checking they fit the blocks."""
-    block_ids = {pk for (pk,) in event_block_ids(event.pk)}
-    errors: dict[int, str] = {}
-    for block_id in block_ids - set(choices):
-        errors[block_id] = _("Choose a workshop in this block.")
-    if set(choices) - block_ids:
-        errors[0] = _("A choice was for a block that is not part of this event.")
-    wanted = {
-        block_id: workshop_id for block_id, workshop_id in choices.items() if block_id in block_ids
-    }
-    workshops = []
-    if wanted:
-        sql, params = _LOCK_CHOSEN.sql(event.pk, sorted(set(wanted.values())))
-        workshops = list(Workshop.objects.raw(sql, params))
-    by_pk = {workshop.pk: workshop for workshop in workshops}
-    for block_id, workshop_id in wanted.items():
-        workshop = by_pk.get(workshop_id)
-        if workshop is None or workshop.block_id != block_id:
-            errors[block_id] = _("Choose one of this block's workshops.")
-    if errors:
-        raise InvalidChoices(errors)
-    return [by_pk[wanted[block_id]] for block_id in sorted(wanted)]
+def _blocks_without_free_seats(workshops) -> set[int]:
+    """The blocks of ``workshops`` (all of an event's) with no seat left in any of them."""
+    seats_left: dict[int, int] = {}
+    for workshop in workshops:
+        seats_left[workshop.block_id] = seats_left.get(workshop.block_id, 0) + workshop.seats_left
+    return {block_id for block_id, left in seats_left.items() if left == 0}
 
 
 def _full_workshops(workshops: list[Workshop]) -> list[Workshop]:
@@ -505,15 +485,9 @@ def erase(*, registration: Registration) -> Registration:
 
     Locks: as ``cancel``, then the registration's row again (already held).
     """
-    from .privacy import anonymise  # the retention rules live in privacy.py
-
     with transaction.atomic():
         registration = cancel(registration=registration)
         return anonymise(registration)
-
-
-class NotConfirmed(RegistrationError):
-    message = _("Only a confirmed registration holds seats that can be moved.")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -546,15 +520,13 @@ def move_seat(
     registered) is given one. Queues the "changed" e-mail (and those of anyone
     moved up) on commit.
 
-    Locks: as ``change_seats``: the event row, the registration, all the
-    event's workshops in primary-key order, then the registration's seats.
+    Locks: as ``change_seats``.
     """
     with transaction.atomic():
-        event = _lock_event(registration.event)
-        registration = Registration.objects.select_for_update(**ROW_LOCK).get(pk=registration.pk)
+        event, workshops = lock_event_and_workshops(registration.event)
+        registration = Registration.objects.locked().get(pk=registration.pk)
         if registration.status != Registration.Status.CONFIRMED:
             raise NotConfirmed
-        workshops = _lock_all_workshops(event)
         target = workshops.get(workshop.pk)
         if target is None:
             raise InvalidChoices({0: _("Choose one of this event's workshops.")})
@@ -576,8 +548,8 @@ def move_seat(
         seat.workshop = target
         seat.save()
         WaitlistEntry.objects.filter(registration=registration, block_id=target.block_id).delete()
-        _queue_email(registration, "changed")
-        fill_free_seats(event=event, locked=True)
+        queue_email(registration, "changed")
+        _fill_free_seats(event, workshops)
         return move
 
 

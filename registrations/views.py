@@ -10,11 +10,11 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from events.models import Event, add_speakers, blocks_with_workshops
-from events.selectors import CompiledQuery
+from events.models import Event
+from events.selectors import add_speakers, blocks_with_workshops
 from events.templatetags.programme import speakers_line
 
-from . import emails, form_cache, privacy, selectors, services
+from . import emails, exceptions, form_cache, privacy, selectors, services
 from .forms import CancelForm, ChangeSeatsForm, EraseForm, RegistrationForm, ResendLinkForm
 from .models import Registration
 
@@ -36,18 +36,10 @@ def _open_event(slug: str) -> Event:
     return get_object_or_404(Event.objects.public(), slug=slug)
 
 
-# The event of a registration form, with the programme version that keys the
-# form's kept page and programme; SQL compiled once, as the form's other reads.
-_REGISTRATION_EVENT = CompiledQuery(
-    lambda slug: Event.objects.public().with_programme_version().filter(slug=slug)
-)
-
-
 def _registration_event(slug: str) -> Event:
-    sql, params = _REGISTRATION_EVENT.sql(slug)
-    for event in Event.objects.raw(sql, params):
-        return event
-    raise Http404
+    """The event of a registration form, with the programme version that keys the
+    form's kept page and programme (``form_cache``)."""
+    return get_object_or_404(Event.objects.public().with_programme_version(), slug=slug)
 
 
 @require_http_methods(["GET", "POST"])
@@ -76,7 +68,7 @@ def register(request, slug):
             submission_token=form.cleaned_data["submission_token"],
             **form.waitlist_choices,
         )
-    except services.AlreadyRegistered:
+    except exceptions.AlreadyRegistered:
         return render(
             request,
             "registrations/already_registered.html",
@@ -85,11 +77,11 @@ def register(request, slug):
                 "form": ResendLinkForm(initial={"email": form.cleaned_data["email"]}),
             },
         )
-    except services.WorkshopFull as full:
+    except exceptions.WorkshopFull as full:
         return _registration_form_again(request, event, full_blocks=full.block_ids)
-    except services.InvalidChoices as invalid:
+    except exceptions.InvalidChoices as invalid:
         return _registration_form_again(request, event, choice_errors=invalid.errors)
-    except services.RegistrationError as refused:
+    except exceptions.RegistrationError as refused:
         return _registration_form_again(request, event, choice_errors={0: refused.message})
     return redirect("registrations:confirmation", slug=event.slug, secret=registration.secret)
 
@@ -178,12 +170,12 @@ def change(request, secret):
         seats, waits = form.seats_and_waits()
         try:
             services.change_seats(registration=registration, seats=seats, waits=waits)
-        except services.WorkshopFull as full:
+        except exceptions.WorkshopFull as full:
             blocks = blocks_with_workshops(registration.event)
             form = ChangeSeatsForm(request.POST, registration=registration, blocks=blocks)
             form.is_valid()
             form.mark_full(full.block_ids)
-        except services.InvalidChoices as invalid:
+        except exceptions.InvalidChoices as invalid:
             for block in blocks:
                 if block.pk in invalid.errors:
                     form.add_error(
@@ -191,7 +183,7 @@ def change(request, secret):
                     )
             if 0 in invalid.errors:
                 form.add_error(None, invalid.errors[0])
-        except services.RegistrationError as refused:
+        except exceptions.RegistrationError as refused:
             form.add_error(None, refused.message)
         else:
             messages.success(request, _("Your workshops are changed. We have sent you an e-mail."))
@@ -207,7 +199,7 @@ def cancel(request, secret):
     if form.is_valid():
         try:
             services.cancel(registration=registration)
-        except services.RegistrationError as refused:
+        except exceptions.RegistrationError as refused:
             form.add_error(None, refused.message)
         else:
             messages.success(
@@ -304,7 +296,7 @@ def erase(request, secret):
     if form.is_valid():
         try:
             services.erase(registration=registration)
-        except services.RegistrationError as refused:
+        except exceptions.RegistrationError as refused:
             form.add_error(None, refused.message)
         else:
             # The personal link is gone with the data: the answer is a page without it.

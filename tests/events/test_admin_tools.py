@@ -455,7 +455,7 @@ def test_import_refuses_a_capacity_below_the_seats_taken(client, organiser):
 
     row = response.context["result"].invalid_rows[0]
     assert {field: [str(e) for e in m] for field, m in row.error_dict.items()} == {
-        "capacity": ["3 pladser er optaget i denne workshop; den skal have mindst så mange."]
+        "capacity": ["3 pladser er optaget i denne workshop; den skal have mindst 3 pladser."]
     }
     workshop.refresh_from_db()
     assert workshop.capacity == 10

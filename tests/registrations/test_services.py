@@ -357,7 +357,7 @@ def test_database_refuses_a_seat_count_above_the_capacity():
 def test_installing_the_triggers_recounts_the_seats():
     from django.db import connection
 
-    from events import triggers
+    from registrations import triggers
 
     event = make_event()
     workshop = make_workshop(make_block(event), capacity=5)

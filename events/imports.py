@@ -14,21 +14,20 @@ shows; case and surrounding spaces do not matter):
 A workshop is known by its block and title: importing the same sheet again
 updates the workshops instead of adding them twice. Rows are checked first
 (the admin shows a preview with each row's errors, and saves nothing while
-any row has one), then imported in one transaction that takes the seat
-service's locks (the event row, then all its workshops in primary-key
-order), so that a capacity is never lowered below the seats taken under a
-registration that is being made, and no lock is taken out of order.
+any row has one), then imported in one transaction.
+
+The programme knows nothing of seats: three hooks (``lock``,
+``capacity_errors``, ``imported``) let the app that owns them take its locks
+before the rows are read, refuse a capacity below the seats taken, and hand
+new seats to the waitlists (registrations/admin.py, ``SeatsWorkshopResource``).
 """
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
 from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 from import_export.formats.base_formats import CSV, XLSX
-
-from registrations.services import ROW_LOCK, fill_free_seats
 
 from .models import Event, Speaker, Workshop, WorkshopBlock, WorkshopSpeaker
 
@@ -161,12 +160,12 @@ class WorkshopResource(resources.ModelResource):
         clean_model_instances = True
         skip_unchanged = False
         use_bulk = False
+        use_transactions = True  # the hooks' locks last until the import commits
 
     def __init__(self, event: Event | None = None, **kwargs):
         super().__init__(**kwargs)
         self.event = event
         self.fields["block"].widget = BlockWidget(event)
-        self.seats_taken: dict[int, int] = {}
 
     @classmethod
     def get_display_name(cls):
@@ -186,17 +185,22 @@ class WorkshopResource(resources.ModelResource):
         blank = [n for n, row in enumerate(dataset) if all(v in (None, "") for v in row)]
         for n in reversed(blank):
             del dataset[n]
-        self._lock_event_and_workshops()
+        self.lock()
 
-    def _lock_event_and_workshops(self) -> None:
-        """The seat service's locks, in its order; then the seats taken, which cannot change."""
-        if connection.in_atomic_block:
-            list(Event.objects.select_for_update(**ROW_LOCK).filter(pk=self.event.pk).values("pk"))
-        workshops = Workshop.objects.filter(block__event=self.event).order_by("pk")
-        if connection.in_atomic_block:
-            workshops = workshops.select_for_update(**ROW_LOCK)
-        # seats_taken, read from the locked rows, is their exact count (events/triggers.py).
-        self.seats_taken = dict(workshops.values_list("pk", "seats_taken"))
+    # Hooks for the app that owns the seats -----------------------------------------------
+
+    def lock(self) -> None:
+        """In the import's transaction, before any row is read: take the locks that keep
+        what ``capacity_errors`` checks true until the import commits. Nothing here."""
+
+    def capacity_errors(self, workshop: Workshop) -> list[ValidationError]:
+        """Errors of the ``workshop``'s capacity beyond the model's own. None here."""
+        return []
+
+    def imported(self) -> None:
+        """After a real (not a preview) import, in its transaction. Nothing here."""
+
+    # -------------------------------------------------------------------------------------
 
     def get_or_init_instance(self, instance_loader, row):
         # A workshop is found by its block: a block that is not the event's is
@@ -221,17 +225,9 @@ class WorkshopResource(resources.ModelResource):
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         errors = dict(import_validation_errors or {})
-        taken = self.seats_taken.get(instance.pk, 0)
-        if instance.pk and instance.capacity is not None and instance.capacity < taken:
-            errors.setdefault("capacity", []).append(
-                ValidationError(
-                    gettext(
-                        "%(taken)d seats are taken in this workshop; it needs at least that many."
-                    )
-                    % {"taken": taken},
-                    code="capacity_below_seats_taken",
-                )
-            )
+        if instance.capacity is not None:
+            for error in self.capacity_errors(instance):
+                errors.setdefault("capacity", []).append(error)
         super().validate_instance(instance, errors, validate_unique)
 
     def after_save_instance(self, instance, row, **kwargs):
@@ -259,6 +255,4 @@ class WorkshopResource(resources.ModelResource):
     def after_import(self, dataset, result, **kwargs):
         super().after_import(dataset, result, **kwargs)
         if not kwargs.get("dry_run") and self.event is not None:
-            # Raised capacities hand their new seats to the waitlist, after this commits.
-            event = self.event
-            transaction.on_commit(lambda: fill_free_seats(event=event), robust=True)
+            self.imported()

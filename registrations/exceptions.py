@@ -1,0 +1,61 @@
+"""Why a registration or a change of seats is refused: raised by ``services``, shown by the views.
+
+Each carries ``message``, translated to the member's language when shown.
+"""
+
+from collections.abc import Mapping
+
+from django.utils.translation import gettext_lazy as _
+
+
+class RegistrationError(Exception):
+    """A registration that cannot be made; ``message`` says why, in the member's language."""
+
+    message = _("The registration could not be completed.")
+
+    def __str__(self):
+        return str(self.message)
+
+
+class RegistrationClosed(RegistrationError):
+    message = _("Registration for this event is not open.")
+
+
+class EventFull(RegistrationError):
+    message = _("The event is fully booked.")
+
+
+class AlreadyRegistered(RegistrationError):
+    message = _("This e-mail address is already registered for the event.")
+
+
+class ChangesClosed(RegistrationError):
+    message = _("Changes are closed for this event. Please contact the organiser.")
+
+
+class NotConfirmed(RegistrationError):
+    message = _("Only a confirmed registration holds seats that can be moved.")
+
+
+class InvalidChoices(RegistrationError):
+    """The choices are not exactly one workshop of this event in each of its blocks."""
+
+    message = _("Choose exactly one workshop in each block.")
+
+    def __init__(self, errors: Mapping[int, str]):
+        super().__init__()
+        self.errors = dict(errors)  # block id (0 for unknown blocks) -> message
+
+
+class WorkshopFull(RegistrationError):
+    """One or more chosen workshops had no free seat when the change was committed."""
+
+    message = _("The workshop you chose is fully booked. Please choose another.")
+
+    def __init__(self, workshops):
+        super().__init__()
+        self.workshops = list(workshops)
+
+    @property
+    def block_ids(self) -> list[int]:
+        return [workshop.block_id for workshop in self.workshops]
