@@ -40,7 +40,16 @@ from events.models import Event, Workshop, WorkshopBlock
 
 from . import exceptions, exports, services
 from .emails import queue_email
-from .models import ExportRecord, Registration, Seat, WaitlistEntry, normalise_email
+from .models import (
+    ABOUT,
+    INVOICE,
+    ExportRecord,
+    Registration,
+    Seat,
+    WaitlistEntry,
+    attendee_fields,
+    normalise_email,
+)
 
 EMPTY = "–"
 
@@ -181,30 +190,12 @@ class RegistrationAdmin(admin.ModelAdmin):
             _("Attendee"),
             {
                 "fields": [
-                    "name",
-                    ("email", "email_failed_at"),
-                    "phone",
-                    "workplace",
-                    "job_title",
-                    "sector",
-                    "membership_number",
-                    "dietary_needs",
+                    ("email", "email_failed_at") if field.name == "email" else field.name
+                    for field in attendee_fields(ABOUT)
                 ]
             },
         ),
-        (
-            _("Invoicing"),
-            {
-                "fields": [
-                    "payer",
-                    ("ean", "cvr"),
-                    "invoice_organisation",
-                    "invoice_address",
-                    "invoice_attention",
-                    "invoice_order_number",
-                ]
-            },
-        ),
+        (_("Invoicing"), {"fields": [field.name for field in attendee_fields(INVOICE)]}),
         (
             _("Consent and erasure"),
             {

@@ -59,7 +59,7 @@ from openpyxl.styles import Font
 
 from events.models import VENUE_TZ, Event, Workshop
 
-from .models import ExportRecord, Registration, Seat, WaitlistEntry
+from .models import ABOUT, ExportRecord, Registration, Seat, WaitlistEntry, attendee_fields
 
 EXPORT_PERMISSION = "registrations.export_registrations"
 CHUNK_SIZE = 500  # rows fetched from the cursor at a time: what a list holds in memory
@@ -98,18 +98,8 @@ def choice_labels(choices) -> dict[str, str]:
 # The lists --------------------------------------------------------------------------
 
 
-ATTENDEE_FIELDS = [
-    "name",
-    "email",
-    "phone",
-    "workplace",
-    "job_title",
-    "sector",
-    "membership_number",
-    "dietary_needs",
-    "status",
-    "created_at",
-]
+# The attendee's data (``models.attendee_fields``), then where the registration stands.
+ATTENDEE_FIELDS = [*(field.name for field in attendee_fields(ABOUT)), "status", "created_at"]
 
 
 def block_heading(block) -> str:
@@ -149,17 +139,20 @@ def attendee_list(event: Event, *, registrations=None) -> Listing:
         .values_list(*ATTENDEE_FIELDS, *seats, *waits)
         .iterator(chunk_size=CHUNK_SIZE)
     )
-    sectors = choice_labels(Registration.Sector.choices)
-    statuses = choice_labels(Registration.Status.choices)
+    # Columns with choices show the choice's label, as the admin does.
+    labels = {
+        at: choice_labels(field.choices)
+        for at, field in enumerate(Registration._meta.get_field(name) for name in ATTENDEE_FIELDS)
+        if field.choices
+    }
     waiting = _("Waitlist: %(workshop)s")
     details = len(ATTENDEE_FIELDS)
-    sector_at, status_at = ATTENDEE_FIELDS.index("sector"), ATTENDEE_FIELDS.index("status")
 
     def rows():
         for row in values:
             row = list(row)
-            row[sector_at] = sectors.get(row[sector_at], row[sector_at])
-            row[status_at] = statuses.get(row[status_at], row[status_at])
+            for at, choices in labels.items():
+                row[at] = choices.get(row[at], row[at])
             places = []
             for n in range(len(blocks)):
                 seat, wait = row[details + n], row[details + len(blocks) + n]

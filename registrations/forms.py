@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, WorkshopBlock
 
-from .models import Registration
+from .models import ABOUT, INVOICE, Registration, attendee_fields
 from .selectors import event_is_fully_booked
 
 DIGITS = re.compile(r"\d+")
@@ -79,7 +79,11 @@ class WorkshopChoiceField(forms.TypedChoiceField):
         )
 
 
-class RegistrationForm(forms.Form):
+class RegistrationForm(forms.ModelForm):
+    """The attendee's data (``models.attendee_fields()``, each as its model field
+    gives it unless declared below with the words the form uses), one workshop
+    per block, consent, and the waitlist's choices."""
+
     name = forms.CharField(label=_("Full name"), max_length=200)
     email = forms.EmailField(
         label=_("E-mail"),
@@ -170,6 +174,10 @@ class RegistrationForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
+    class Meta:
+        model = Registration
+        fields = [field.name for field in attendee_fields()]
+
     def __init__(
         self,
         *args,
@@ -200,38 +208,35 @@ class RegistrationForm(forms.Form):
         if not event.requires_membership_number:
             self.fields["membership_number"].label = _("DS membership number (optional)")
         if event.is_free:
-            for name in self.invoice_field_names:
-                del self.fields[name]
+            for field in attendee_fields(INVOICE):
+                del self.fields[field.name]
         else:
             self.fields["payer"].required = True
             self.fields["payer"].error_messages["required"] = _("Choose who pays.")
         for block in blocks:
             self.fields[self.block_field_name(block)] = WorkshopChoiceField(block=block)
         if offers_waitlist is None:
-            offers_waitlist = (
-                any(block.is_fully_booked for block in blocks) or event_is_fully_booked(event)
-            )
+            offers_waitlist = any(
+                block.is_fully_booked for block in blocks
+            ) or event_is_fully_booked(event)
         self.offers_waitlist = offers_waitlist
         if not self.offers_waitlist:
             del self.fields["waitlist"]
             del self.fields["accept_any_workshop"]
-
-    invoice_field_names = (
-        "payer",
-        "ean",
-        "cvr",
-        "invoice_organisation",
-        "invoice_address",
-        "invoice_attention",
-        "invoice_order_number",
-    )
 
     @staticmethod
     def block_field_name(block: WorkshopBlock) -> str:
         return f"block_{block.pk}"
 
     def attendee_fields(self):
+        """Every field but the blocks', in the form's order (for the error summary)."""
         return [self[name] for name in self.fields if not name.startswith("block_")]
+
+    def about_fields(self):
+        return [self[field.name] for field in attendee_fields(ABOUT) if field.name in self.fields]
+
+    def invoice_fields(self):
+        return [self[field.name] for field in attendee_fields(INVOICE) if field.name in self.fields]
 
     @property
     def waitlist_choices(self) -> dict:

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, Workshop, WorkshopBlock
@@ -220,6 +221,18 @@ class Registration(models.Model):
 
     def get_absolute_url(self):
         return reverse("registrations:personal", kwargs={"secret": self.secret})
+
+    def attendee_answers(self, part: str = ABOUT) -> list[tuple[str, object]]:
+        """(label, answer as shown) for each of the attendee's data in ``part`` that is filled in."""
+        answers = []
+        for field in attendee_fields(part):
+            value = getattr(self, field.attname)
+            if value in ("", None):
+                continue
+            if field.choices:
+                value = self._get_FIELD_display(field)
+            answers.append((capfirst(field.verbose_name), value))
+        return answers
 
 
 class Seat(models.Model):

@@ -21,26 +21,26 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Registration, new_secret
+from .models import ABOUT, INVOICE, Registration, attendee_fields, new_secret
 
 ANONYMOUS_NAME = "Anonymiseret"
 
-PERSONAL_FIELDS = (
-    "phone",
-    "workplace",
-    "job_title",
-    "membership_number",
-    "dietary_needs",
+# What anonymisation clears (``models.attendee_data``): the attendee's data but
+# what is kept for statistics; the name and address get stand-ins below.
+PERSONAL_FIELDS = tuple(
+    field.name
+    for field in attendee_fields(ABOUT)
+    if not field.kept_when_anonymised and field.name not in {"name", "email"}
 )
-INVOICE_FIELDS = (
-    "payer",
-    "ean",
-    "cvr",
-    "invoice_organisation",
-    "invoice_address",
-    "invoice_attention",
-    "invoice_order_number",
-)
+INVOICE_FIELDS = tuple(field.name for field in attendee_fields(INVOICE))
+
+
+def _blank(name: str):
+    """What an erased field holds: empty text, or the field's default (None without one)."""
+    field = Registration._meta.get_field(name)
+    if field.empty_strings_allowed:
+        return ""
+    return field.get_default()
 
 
 def anonymous_email(registration: Registration) -> str:
@@ -65,7 +65,7 @@ def anonymise(registration: Registration, *, now: datetime.datetime | None = Non
         registration.name = ANONYMOUS_NAME
         registration.email = anonymous_email(registration)
         for field in PERSONAL_FIELDS:
-            setattr(registration, field, "")
+            setattr(registration, field, _blank(field))
         registration.secret = new_secret()
         registration.anonymised_at = now
         update_fields = ["name", "email", *PERSONAL_FIELDS, "secret", "anonymised_at"]
@@ -95,7 +95,7 @@ def erase_invoice_data(
 
 def _clear_invoice_data(registration: Registration, now: datetime.datetime) -> list[str]:
     for field in INVOICE_FIELDS:
-        setattr(registration, field, "")
+        setattr(registration, field, _blank(field))
     registration.invoice_data_erased_at = now
     return [*INVOICE_FIELDS, "invoice_data_erased_at"]
 
@@ -163,14 +163,9 @@ def personal_data(registration: Registration) -> dict:
         },
         "registration": {
             "status": registration.status,
-            "name": registration.name,
-            "email": registration.email,
-            "phone": registration.phone,
-            "workplace": registration.workplace,
-            "job_title": registration.job_title,
-            "sector": registration.sector,
-            "membership_number": registration.membership_number,
-            "dietary_needs": registration.dietary_needs,
+            **{
+                field.name: getattr(registration, field.attname) for field in attendee_fields(ABOUT)
+            },
             "accept_any_workshop": registration.accept_any_workshop,
             "consent_given_at": registration.consent_given_at,
             "registered_at": registration.created_at,
