@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from events.management.commands.setup_roles import ORGANISER_GROUP
+from registrations.management.commands.setup_roles import ORGANISER_GROUP
 from events.models import Event, Session, SessionSpeaker, Workshop, WorkshopBlock, WorkshopSpeaker
 from registrations import services
 from registrations.models import Registration

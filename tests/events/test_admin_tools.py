@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from events.management.commands.setup_roles import ORGANISER_GROUP
+from registrations.management.commands.setup_roles import ORGANISER_GROUP
 from events.models import Event, Speaker, Workshop, WorkshopBlock, WorkshopSpeaker
 from registrations import services
 from registrations.models import Registration

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from events.management.commands.setup_roles import ORGANISER_GROUP
+from registrations.management.commands.setup_roles import ORGANISER_GROUP
 from events.models import Workshop
 from registrations import services
 from registrations.models import Registration, Seat
