@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "template_partials.apps.SimpleAppConfig",  # {% partialdef %}, without its loader
     "import_export",  # workshops and speakers imported from a spreadsheet in the admin
     "django_tasks",
     "django_tasks_db",
