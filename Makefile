@@ -70,6 +70,7 @@ run: demo
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 # Both passes run even when the first fails, so CI shows both; either failing
 # fails make.
