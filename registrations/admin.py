@@ -35,6 +35,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from events import admin as programme_admin
+from events.forms import WorkshopAdminForm
 from events.imports import WorkshopResource
 from events.models import Event, Workshop, WorkshopBlock
 
@@ -863,7 +864,7 @@ class WorkshopBlockAdmin(RefuseDeletingWhatAttendeesHold, programme_admin.Worksh
             services.offer_new_seats(event=form.instance.event)
 
 
-class WorkshopForm(programme_admin.WorkshopAdminForm):
+class WorkshopForm(WorkshopAdminForm):
     """A workshop's own page: its capacity and block are checked against its attendees."""
 
     def clean(self):
