@@ -189,7 +189,10 @@ def check_installed(*, app: str, tables: set[str], triggers, databases=None, **k
                 checks.Error(
                     f"The database {alias!r} lacks triggers that {app} depends on: "
                     f"{', '.join(absent)}.",
-                    hint="Run `manage.py migrate`, which installs them after migrating.",
+                    hint=(
+                        "migrate installs them when it ends: run `manage.py migrate "
+                        "--skip-checks` (without it, migrate stops at this check)."
+                    ),
                     id=f"{app}.E001",
                 )
             )

@@ -4,7 +4,8 @@ import math
 import sys
 
 from axes.helpers import get_cool_off
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.core import checks
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -21,13 +22,17 @@ def healthz(request):
 
 @never_cache
 def readyz(request):
-    """The database answers; 503 when it does not, so a load balancer takes this server out."""
+    """The database answers and has the triggers the seat invariant depends on; 503 when
+    not, so a load balancer takes this server out (and the operator looks why)."""
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
+        errors = checks.run_checks(tags=[checks.Tags.database], databases=[DEFAULT_DB_ALIAS])
     except DatabaseError:
         return JsonResponse({"database": "unavailable"}, status=503)
+    if any(error.is_serious() for error in errors):
+        return JsonResponse(
+            {"database": "ok", "checks": [error.id for error in errors if error.is_serious()]},
+            status=503,
+        )
     return JsonResponse({"database": "ok"})
 
 
