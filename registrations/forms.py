@@ -16,8 +16,6 @@ from events.models import Event, WorkshopBlock
 from .models import ABOUT, INVOICE, Registration, attendee_fields
 from .selectors import event_is_fully_booked
 
-DIGITS = re.compile(r"\d+")
-
 
 def validate_ean(value: str) -> None:
     """A 13-digit EAN (GLN) location number with a valid GS1 check digit."""
