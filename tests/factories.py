@@ -1,8 +1,12 @@
-"""Builders of test data, in one place. Each returns saved objects."""
+"""Builders of test data, in one place. Each ``make_*`` returns saved objects; below
+them, what the admin's pages and the spreadsheet import of workshops are sent."""
 
 import datetime
 import itertools
 
+from django import forms
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Event, Session, Speaker, Workshop, WorkshopBlock, WorkshopSpeaker
@@ -114,3 +118,81 @@ def make_registration(event: Event, *, choices=None, waitlist: bool = False, **d
         choices=choices,
         waitlist=waitlist,
     )
+
+
+# The admin's pages ---------------------------------------------------------------
+
+
+def change_url(obj) -> str:
+    opts = obj._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+
+
+def delete_url(obj) -> str:
+    opts = obj._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_delete", args=[obj.pk])
+
+
+def form_data(response) -> dict:
+    """What a browser sends back for the page as it is: every form's and inline's values."""
+    page_forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        page_forms += [inline.formset.management_form, *inline.formset.forms]
+    data = {}
+    for form in page_forms:
+        for field in form:
+            widget, value = field.field.widget, field.value()
+            if isinstance(widget, forms.CheckboxInput):
+                if value:
+                    data[field.html_name] = "on"
+            elif isinstance(widget, forms.MultiWidget):
+                for n, part in enumerate(widget.decompress(value)):
+                    data[f"{field.html_name}_{n}"] = "" if part is None else str(part)
+            else:
+                data[field.html_name] = "" if value is None else str(value)
+    return data
+
+
+def inline_formset(response, prefix: str):
+    return next(
+        inline.formset
+        for inline in response.context["inline_admin_formsets"]
+        if inline.formset.prefix == prefix
+    )
+
+
+def error_codes(form) -> dict[str, list[str]]:
+    return {
+        field: [error.code for error in errors] for field, errors in form.errors.as_data().items()
+    }
+
+
+# The spreadsheet import of workshops (events/imports.py) -------------------------
+
+IMPORT_URL = "admin:events_workshop_import"
+HEADER = "Blok;Titel;Beskrivelse;Pladser;Lokale;Tema;Online-link;Oplægsholdere"
+
+
+def import_event():
+    event = make_event(title="Socialrådgiverdage")
+    make_block(event, title="Workshops, blok 1")
+    make_block(
+        event, title="Workshops, blok 2", starts=datetime.time(14, 0), ends=datetime.time(15, 30)
+    )
+    return event
+
+
+def upload(client, event, content: bytes, *, name="workshops.csv", fmt="0"):
+    return client.post(
+        reverse(IMPORT_URL),
+        {
+            "event": event.pk,
+            "import_file": SimpleUploadedFile(name, content),
+            "format": fmt,
+            "resource": "0",
+        },
+    )
+
+
+def csv_file(*rows: str) -> bytes:
+    return ("\ufeff" + "\r\n".join([HEADER, *rows]) + "\r\n").encode()

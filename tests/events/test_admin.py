@@ -4,8 +4,7 @@ import datetime
 import io
 
 import pytest
-from django import forms
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import Group, User
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection
@@ -14,14 +13,17 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from registrations.management.commands.setup_roles import ORGANISER_GROUP
 from events.models import Event, Session, SessionSpeaker, Workshop, WorkshopBlock, WorkshopSpeaker
-from registrations import services
-from registrations.models import Registration
+from registrations.management.commands.setup_roles import ORGANISER_GROUP
 from tests.factories import (
+    change_url,
+    error_codes,
+    form_data,
+    inline_formset,
     make_block,
     make_event,
     make_programme,
+    make_registration,
     make_session,
     make_speaker,
     make_workshop,
@@ -41,51 +43,12 @@ def organiser(client):
     return user
 
 
-def change_url(obj) -> str:
-    opts = obj._meta
-    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
-
-
 def management(prefix: str, *, total: int, initial: int = 0) -> dict:
     return {
         f"{prefix}-TOTAL_FORMS": str(total),
         f"{prefix}-INITIAL_FORMS": str(initial),
         f"{prefix}-MIN_NUM_FORMS": "0",
         f"{prefix}-MAX_NUM_FORMS": "1000",
-    }
-
-
-def form_data(response) -> dict:
-    """What a browser sends back for the page as it is: every form's and inline's values."""
-    page_forms = [response.context["adminform"].form]
-    for inline in response.context["inline_admin_formsets"]:
-        page_forms += [inline.formset.management_form, *inline.formset.forms]
-    data = {}
-    for form in page_forms:
-        for field in form:
-            widget, value = field.field.widget, field.value()
-            if isinstance(widget, forms.CheckboxInput):
-                if value:
-                    data[field.html_name] = "on"
-            elif isinstance(widget, forms.MultiWidget):
-                for n, part in enumerate(widget.decompress(value)):
-                    data[f"{field.html_name}_{n}"] = "" if part is None else str(part)
-            else:
-                data[field.html_name] = "" if value is None else str(value)
-    return data
-
-
-def inline_formset(response, prefix: str):
-    return next(
-        inline.formset
-        for inline in response.context["inline_admin_formsets"]
-        if inline.formset.prefix == prefix
-    )
-
-
-def error_codes(form) -> dict[str, list[str]]:
-    return {
-        field: [error.code for error in errors] for field, errors in form.errors.as_data().items()
     }
 
 
@@ -140,75 +103,7 @@ def session_row(n: int, kind: str, title: str, day, starts: str, ends: str) -> d
     }
 
 
-def register(event: Event, email: str, *, waitlist: bool = False) -> Registration:
-    """A registration through the seat service, with the first workshop of each block."""
-    return services.register(
-        event=event,
-        attendee=services.AttendeeDetails(
-            name="Anne Steffensen",
-            email=email,
-            workplace="Glostrup Kommune",
-            job_title="Socialrådgiver",
-            sector=Registration.Sector.PUBLIC,
-        ),
-        choices={block.pk: block.workshops.first().pk for block in event.blocks.all()},
-        waitlist=waitlist,
-    )
-
-
-# The role --------------------------------------------------------------------
-
-
-def test_setup_roles_gives_organisers_exactly_the_programme_permissions():
-    call_command("setup_roles", stdout=io.StringIO())
-
-    group = Group.objects.get(name=ORGANISER_GROUP)
-    permissions = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
-    programme = ["event", "workshopblock", "session", "workshop", "speaker"]
-    programme += ["sessionspeaker", "workshopspeaker"]
-    assert permissions == {
-        f"events.{action}_{model}"
-        for model in programme
-        for action in ("add", "change", "delete", "view")
-    } | {
-        "registrations.view_registration",
-        "registrations.change_registration",
-        "registrations.view_seat",
-        "registrations.export_registrations",
-    }
-
-
-def test_setup_roles_run_again_removes_permissions_given_by_hand_and_says_so():
-    call_command("setup_roles", stdout=io.StringIO())
-    group = Group.objects.get(name=ORGANISER_GROUP)
-    group.permissions.add(
-        Permission.objects.get(
-            content_type=ContentType.objects.get_for_model(Registration),
-            codename="delete_registration",
-        )
-    )
-    out = io.StringIO()
-
-    call_command("setup_roles", stdout=out)
-
-    assert out.getvalue().splitlines() == [
-        f'The group "{ORGANISER_GROUP}" exists.',
-        "  - registrations.delete_registration",
-        f'"{ORGANISER_GROUP}" has 32 permissions (0 added, 1 removed).',
-    ]
-    assert Group.objects.filter(name=ORGANISER_GROUP).count() == 1
-    assert group.permissions.count() == 32
-
-
-def test_setup_roles_reports_the_group_it_created():
-    out = io.StringIO()
-
-    call_command("setup_roles", stdout=out)
-
-    lines = out.getvalue().splitlines()
-    assert lines[0] == f'Created the group "{ORGANISER_GROUP}".'
-    assert lines[-1] == f'"{ORGANISER_GROUP}" has 32 permissions (32 added, 0 removed).'
-    assert len(lines) == 34
+# Who may edit the programme --------------------------------------------------------
 
 
 def test_staff_without_the_organiser_group_gets_403_on_the_event_add_page(client):
@@ -436,7 +331,7 @@ def test_change_page_links_to_a_preview_of_the_draft_on_the_site(client, organis
 def test_workshop_overview_linked_from_the_event_shows_how_full_each_workshop_is(client, organiser):
     event = make_programme(blocks=1, workshops_per_block=2, capacity=10)
     make_programme(blocks=1, workshops_per_block=3)
-    register(event, "anne@example.org")
+    make_registration(event, email="anne@example.org")
     change_page = client.get(change_url(event)).content.decode()
     overview = reverse("admin:events_workshop_changelist") + f"?block__event__id__exact={event.pk}"
 
@@ -453,30 +348,6 @@ def test_workshop_overview_linked_from_the_event_shows_how_full_each_workshop_is
 
 
 # The event list ----------------------------------------------------------------
-
-
-def test_event_changelist_shows_workshops_seats_and_registered_without_multiplying(
-    client, organiser
-):
-    fagdag = make_programme(blocks=2, workshops_per_block=4, capacity=40, title="Fagdag")
-    make_session(fagdag)
-    make_session(fagdag, title="Frokost", kind=Session.Kind.MEAL)
-    register(fagdag, "anne@example.org")
-    register(fagdag, "ayhan@example.org")
-    make_event(title="Kladde uden program", first_day=DAY + datetime.timedelta(days=1))
-
-    response = client.get(reverse("admin:events_event_changelist"))
-
-    assert response.status_code == 200
-    rows = [
-        (e.title, e.workshop_count, e.seat_total, e.seats_taken, e.registered_count)
-        for e in response.context["cl"].result_list
-    ]
-    assert rows == [("Fagdag", 8, 320, 4, 2), ("Kladde uden program", 0, 0, 0, 0)]
-    content = response.content.decode()
-    assert '<td class="field-workshop_count">8</td>' in content
-    assert '<td class="field-seat_total">320</td>' in content
-    assert '<td class="field-registered_count">2</td>' in content
 
 
 def test_event_changelist_takes_the_same_queries_for_one_event_as_for_three(
@@ -578,77 +449,7 @@ def test_moving_the_first_day_past_existing_items_is_a_form_error(client, organi
     assert (event.first_day, event.last_day) == (DAY, DAY)
 
 
-# Seats: the organiser cannot break the seat invariant ------------------------------
-
-
-def test_lowering_a_capacity_below_the_seats_taken_on_the_block_page_is_a_form_error(
-    client, organiser
-):
-    event = make_programme(blocks=1, workshops_per_block=1, capacity=5)
-    block = event.blocks.get()
-    register(event, "anne@example.org")
-    register(event, "ayhan@example.org")
-    data = form_data(client.get(change_url(block)))
-    data["workshops-0-capacity"] = "1"
-
-    response = client.post(change_url(block), data)
-
-    assert response.status_code == 200
-    workshops = inline_formset(response, "workshops")
-    assert error_codes(workshops.forms[0]) == {"capacity": ["capacity_below_seats_taken"]}
-    assert Workshop.objects.get().capacity == 5
-
-
-def test_lowering_a_capacity_to_the_seats_taken_is_allowed(client, organiser):
-    event = make_programme(blocks=1, workshops_per_block=1, capacity=5)
-    workshop = Workshop.objects.get()
-    register(event, "anne@example.org")
-    data = form_data(client.get(change_url(workshop)))
-    data["capacity"] = "1"
-
-    response = client.post(change_url(workshop), data)
-
-    assert response.status_code == 302
-    workshop.refresh_from_db()
-    assert workshop.capacity == 1
-
-
-def test_lowering_a_capacity_below_the_seats_taken_on_the_workshop_page_is_a_form_error(
-    client, organiser
-):
-    event = make_programme(blocks=1, workshops_per_block=1, capacity=5)
-    workshop = Workshop.objects.get()
-    register(event, "anne@example.org")
-    register(event, "ayhan@example.org")
-    data = form_data(client.get(change_url(workshop)))
-    data["capacity"] = "1"
-
-    response = client.post(change_url(workshop), data)
-
-    assert response.status_code == 200
-    assert error_codes(response.context["adminform"].form) == {
-        "capacity": ["capacity_below_seats_taken"]
-    }
-    workshop.refresh_from_db()
-    assert workshop.capacity == 5
-
-
-def test_a_workshop_with_seats_cannot_move_to_another_block(client, organiser):
-    event = make_programme(blocks=2, workshops_per_block=1)
-    first_block, second_block = event.blocks.all()
-    workshop = first_block.workshops.get()
-    register(event, "anne@example.org")
-    data = form_data(client.get(change_url(workshop)))
-    data["block"] = str(second_block.pk)
-
-    response = client.post(change_url(workshop), data)
-
-    assert response.status_code == 200
-    assert error_codes(response.context["adminform"].form) == {
-        "block": ["workshop_with_attendees_moved"]
-    }
-    workshop.refresh_from_db()
-    assert workshop.block == first_block
+# Workshops: moved and deleted from their pages --------------------------------------
 
 
 def test_a_workshop_without_attendees_may_move_to_another_block_of_its_event(client, organiser):
@@ -677,59 +478,6 @@ def test_workshop_page_offers_only_blocks_of_the_workshops_own_event(client, org
     assert list(block_field.queryset) == list(event.blocks.all())
 
 
-def test_deleting_a_workshop_with_seats_on_the_block_page_is_refused(client, organiser):
-    event = make_programme(blocks=1, workshops_per_block=2)
-    block = event.blocks.get()
-    register(event, "anne@example.org")
-    data = form_data(client.get(change_url(block)))
-    data["workshops-0-DELETE"] = "on"
-
-    response = client.post(change_url(block), data)
-
-    assert response.status_code == 200
-    workshops = inline_formset(response, "workshops")
-    assert [error.code for error in workshops.non_form_errors().as_data()] == ["deleting_protected"]
-    assert Workshop.objects.count() == 2
-
-
-def test_raising_a_full_workshops_capacity_moves_the_waitlist_in(
-    client, organiser, django_capture_on_commit_callbacks
-):
-    event = make_programme(blocks=1, workshops_per_block=1, capacity=1)
-    workshop = Workshop.objects.get()
-    register(event, "anne@example.org")
-    waiting = register(event, "ayhan@example.org", waitlist=True)
-    assert waiting.status == Registration.Status.WAITLISTED
-    data = form_data(client.get(change_url(workshop.block)))
-    data["workshops-0-capacity"] = "2"
-
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(change_url(workshop.block), data)
-
-    assert response.status_code == 302
-    waiting.refresh_from_db()
-    assert waiting.status == Registration.Status.CONFIRMED
-    assert list(waiting.seats.values_list("workshop", flat=True)) == [workshop.pk]
-
-
-def test_raising_the_attendee_limit_moves_the_waitlist_in(
-    client, organiser, django_capture_on_commit_callbacks
-):
-    event = make_programme(blocks=1, workshops_per_block=1, capacity=10, attendee_limit=1)
-    register(event, "anne@example.org")
-    waiting = register(event, "ayhan@example.org", waitlist=True)
-    assert waiting.status == Registration.Status.WAITLISTED
-    data = form_data(client.get(change_url(event)))
-    data["attendee_limit"] = "2"
-
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(change_url(event), data)
-
-    assert response.status_code == 302
-    waiting.refresh_from_db()
-    assert waiting.status == Registration.Status.CONFIRMED
-
-
 def test_deleting_a_workshop_on_its_page_returns_to_its_block(client, organiser):
     block = make_block(make_event())
     workshop = make_workshop(block)
@@ -741,3 +489,67 @@ def test_deleting_a_workshop_on_its_page_returns_to_its_block(client, organiser)
     assert response.status_code == 302
     assert response["Location"] == change_url(block)
     assert Workshop.objects.count() == 0
+
+
+# Duplicate --------------------------------------------------------------------------------------
+
+
+def test_organiser_duplicates_an_event_with_its_programme_as_next_years_draft(client, organiser):
+    event = make_programme(blocks=2, workshops_per_block=2, title="Fagdag 2026", slug="fagdag-2026")
+    make_session(event, title="Velkomst")
+    make_registration(event)
+    next_year = event.first_day + datetime.timedelta(weeks=52)
+
+    page = client.post(
+        reverse("admin:events_event_changelist"),
+        {"action": "duplicate", "_selected_action": [event.pk]},
+    )
+    response = client.post(
+        reverse("admin:events_event_changelist"),
+        {
+            "action": "duplicate",
+            "_selected_action": [event.pk],
+            "apply": "1",
+            "title": "Fagdag 2027",
+            "slug": "fagdag-2027",
+            "first_day": next_year.isoformat(),
+        },
+    )
+
+    assert page.context["form"].initial == {
+        "title": "Kopi af Fagdag 2026",
+        "slug": "kopi-af-fagdag-2026",
+        "first_day": next_year,
+    }
+    copy = Event.objects.get(slug="fagdag-2027")
+    assert response.status_code == 302
+    assert response["Location"] == change_url(copy)
+    assert (copy.title, copy.status, copy.first_day) == ("Fagdag 2027", "draft", next_year)
+    assert copy.registrations.count() == 0
+    assert [(b.title, b.day) for b in copy.blocks.all()] == [
+        (b.title, next_year) for b in event.blocks.all()
+    ]
+    assert Workshop.objects.filter(block__event=copy).count() == 4
+    assert [s.title for s in copy.sessions.all()] == ["Velkomst"]
+
+
+def test_duplicating_refuses_a_web_address_in_use(client, organiser):
+    event = make_programme(slug="fagdag-2026")
+
+    response = client.post(
+        reverse("admin:events_event_changelist"),
+        {
+            "action": "duplicate",
+            "_selected_action": [event.pk],
+            "apply": "1",
+            "title": "Fagdag",
+            "slug": "fagdag-2026",
+            "first_day": event.first_day.isoformat(),
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "slug": ["Et andet arrangement har denne webadresse."]
+    }
+    assert Event.objects.count() == 1

@@ -12,9 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from registrations.management.commands.setup_roles import ORGANISER_GROUP
 from events.models import Workshop
 from registrations import services
+from registrations.management.commands.setup_roles import ORGANISER_GROUP
 from registrations.models import Registration, Seat
 from tests.factories import make_programme, make_registration, make_workshop
 

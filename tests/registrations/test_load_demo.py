@@ -6,9 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from events.models import Event, Session, Speaker, SpeakerLink, Workshop, WorkshopBlock
 from registrations.management.commands._demo_data import demo_events
 from registrations.management.commands.load_demo import load_event
-from events.models import Event, Session, Speaker, SpeakerLink, Workshop, WorkshopBlock
 from registrations.services import AttendeeDetails, register
 
 pytestmark = pytest.mark.django_db

@@ -2,12 +2,12 @@ import datetime
 import uuid
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from registrations import services
 from registrations.models import Registration, Seat
-from tests.factories import make_block, make_event, make_programme, make_workshop
+from tests.factories import make_programme
 
 pytestmark = pytest.mark.django_db
 
@@ -217,153 +217,14 @@ def test_register_refuses_an_unknown_workshop_and_a_foreign_block():
     assert sorted(refused.value.errors) == [0, block.pk]
 
 
-def test_database_refuses_a_seat_beyond_capacity_even_outside_the_service():
-    event = make_event()
-    workshop = make_workshop(make_block(event), capacity=1)
-    registration = services.register(
-        event=event, attendee=attendee(), choices={workshop.block_id: workshop.pk}
+@pytest.mark.django_db(transaction=True)
+def test_lock_event_and_workshops_refuses_to_run_outside_a_transaction():
+    event = make_programme(blocks=1, workshops_per_block=1)
+
+    with pytest.raises(TransactionManagementError) as refused:
+        services.lock_event_and_workshops(event)
+
+    assert str(refused.value) == (
+        "lock_event_and_workshops() holds its locks until the transaction ends: "
+        "call it inside transaction.atomic()."
     )
-    other = Registration.objects.create(
-        event=event,
-        name="X",
-        email="x@example.org",
-        workplace="W",
-        job_title="J",
-        sector="public",
-        consent_given_at=timezone.now(),
-    )
-
-    with pytest.raises(IntegrityError), transaction.atomic():
-        Seat.objects.create(registration=other, block_id=workshop.block_id, workshop=workshop)
-
-    assert Seat.objects.filter(workshop=workshop).count() == 1
-    assert registration.seats.count() == 1
-
-
-def test_database_refuses_two_seats_for_the_last_one_in_a_single_statement():
-    event = make_event()
-    workshop = make_workshop(make_block(event), capacity=1)
-    registrations = [
-        Registration.objects.create(
-            event=event,
-            name=f"X {n}",
-            email=f"x{n}@example.org",
-            workplace="W",
-            job_title="J",
-            sector="public",
-            consent_given_at=timezone.now(),
-        )
-        for n in range(2)
-    ]
-
-    with pytest.raises(IntegrityError), transaction.atomic():
-        Seat.objects.bulk_create(
-            Seat(registration=registration, block_id=workshop.block_id, workshop=workshop)
-            for registration in registrations
-        )
-
-    assert Seat.objects.filter(workshop=workshop).count() == 0
-    workshop.refresh_from_db()
-    assert workshop.seats_taken == 0
-
-
-def test_database_refuses_a_seat_whose_block_is_not_its_workshops_block():
-    event = make_event()
-    block_1, block_2 = (
-        make_block(event),
-        make_block(event, starts=datetime.time(14), ends=datetime.time(15)),
-    )
-    workshop = make_workshop(block_1)
-    registration = Registration.objects.create(
-        event=event,
-        name="X",
-        email="x@example.org",
-        workplace="W",
-        job_title="J",
-        sector="public",
-        consent_given_at=timezone.now(),
-    )
-
-    with pytest.raises(IntegrityError), transaction.atomic():
-        Seat.objects.create(registration=registration, block=block_2, workshop=workshop)
-
-
-def test_database_refuses_lowering_capacity_below_seats_taken():
-    event = make_event()
-    workshop = make_workshop(make_block(event), capacity=2)
-    for n in range(2):
-        services.register(
-            event=event,
-            attendee=attendee(email=f"{n}@example.org"),
-            choices={workshop.block_id: workshop.pk},
-        )
-    workshop.capacity = 1
-
-    with pytest.raises(IntegrityError), transaction.atomic():
-        workshop.save()
-
-
-def seats_taken(workshop) -> int:
-    return type(workshop).objects.values_list("seats_taken", flat=True).get(pk=workshop.pk)
-
-
-def test_the_database_counts_the_seats_of_every_workshop():
-    event = make_event()
-    block = make_block(event)
-    first, second = make_workshop(block, capacity=3), make_workshop(block, capacity=3)
-    registrations = [
-        services.register(
-            event=event,
-            attendee=attendee(email=f"{n}@example.org"),
-            choices={block.pk: first.pk},
-        )
-        for n in range(2)
-    ]
-    assert (seats_taken(first), seats_taken(second)) == (2, 0)
-
-    Seat.objects.filter(registration=registrations[0]).update(workshop=second)  # a move
-    assert (seats_taken(first), seats_taken(second)) == (1, 1)
-
-    services.cancel(registration=registrations[1])  # a delete
-    assert (seats_taken(first), seats_taken(second)) == (0, 1)
-
-    first.refresh_from_db()
-    assert first.seats_taken == first.seats.count() == 0
-
-
-def test_saving_a_workshop_leaves_its_seat_count_to_the_database():
-    event = make_event()
-    workshop = make_workshop(make_block(event), capacity=5)
-    stale = type(workshop).objects.get(pk=workshop.pk)  # read before the registration
-    services.register(event=event, attendee=attendee(), choices={workshop.block_id: workshop.pk})
-
-    stale.title = "Nyt navn"
-    stale.save()  # an organiser's edit with a count read earlier
-
-    assert seats_taken(workshop) == 1
-    stale.pk = None
-    stale._state.adding = True
-    stale.save()  # a copy holds no seats
-    assert seats_taken(stale) == 0
-
-
-def test_database_refuses_a_seat_count_above_the_capacity():
-    workshop = make_workshop(make_block(make_event()), capacity=1)
-
-    with pytest.raises(IntegrityError), transaction.atomic():
-        type(workshop).objects.filter(pk=workshop.pk).update(seats_taken=2)
-
-
-def test_installing_the_triggers_recounts_the_seats():
-    from django.db import connection
-
-    from registrations import triggers
-
-    event = make_event()
-    workshop = make_workshop(make_block(event), capacity=5)
-    services.register(event=event, attendee=attendee(), choices={workshop.block_id: workshop.pk})
-    type(workshop).objects.filter(pk=workshop.pk).update(seats_taken=4)  # out of step
-
-    assert triggers.install(connection)
-
-    assert seats_taken(workshop) == 1
