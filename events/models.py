@@ -31,7 +31,7 @@ class EventQuerySet(models.QuerySet):
 
     def public(self):
         """Events whose page members may see: published or cancelled (to tell them so)."""
-        return self.filter(status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED])
+        return self.filter(status__in=Event.PUBLIC_STATUSES)
 
     def with_programme_version(self):
         """Each event with ``programme_version``: its ``ProgrammeVersion.number``, None
@@ -128,6 +128,8 @@ class Event(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = EventQuerySet.as_manager()
+
+    PUBLIC_STATUSES = (Status.PUBLISHED, Status.CANCELLED)
 
     class Meta:
         verbose_name = _("event")

@@ -35,7 +35,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import get_language
 
 from events.models import Event, WorkshopBlock
-from events.selectors import add_speakers, blocks_with_workshops
+from events.selectors import add_speakers, blocks_with_workshops, event_seats
 
 from .forms import RegistrationForm
 from .selectors import event_is_fully_booked
@@ -49,13 +49,8 @@ TEMPLATE = "registrations/register.html"
 MARK = f"@@slot-{secrets.token_hex(8)}@@"
 CSRF, SUBMISSION_TOKEN = "csrf", "token"
 
-# Each workshop's seats, and blocks without workshops (a LEFT JOIN: None).
-SEAT_COLUMNS = ("pk", "workshops__pk", "workshops__capacity", "workshops__seats_taken")
-BLOCK_PK, WORKSHOP_PK, CAPACITY, SEATS_TAKEN = range(len(SEAT_COLUMNS))  # positions in a row
-
-
-def seat_rows(event_id: int) -> tuple:
-    return tuple(WorkshopBlock.objects.filter(event_id=event_id).values_list(*SEAT_COLUMNS))
+# Positions in a row of ``event_seats``: each workshop's seats, and blocks without workshops.
+BLOCK_PK, WORKSHOP_PK, CAPACITY, SEATS_TAKEN = range(4)
 
 
 class Kept:
@@ -98,7 +93,7 @@ _blocks = Kept(64)
 def page(request, event: Event) -> HttpResponse:
     """The empty registration form of ``event`` (open for registration, read with
     ``with_programme_version``) for this request."""
-    rows = seat_rows(event.pk)
+    rows = event_seats(event.pk)
     event_full = event_is_fully_booked(event)
     language = get_language()
     block_full = _fully_booked_blocks(rows)

@@ -176,6 +176,11 @@ class RegistrationForm(forms.ModelForm):
         model = Registration
         fields = [field.name for field in attendee_fields()]
 
+    def _post_clean(self):
+        """No model validation: the form's fields hold the model's rules, and the
+        registration is made by ``services.register``, not saved from here (validating
+        the model again took a third of the form's time)."""
+
     def __init__(
         self,
         *args,

@@ -41,6 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, Workshop
+from events.selectors import event_block_ids
 
 from .emails import queue_email
 from .exceptions import (
@@ -179,7 +180,7 @@ def register(
             # submissions are new ones, and they save a query.
             if event.registration_state() != Event.RegistrationState.OPEN:
                 raise RegistrationClosed
-            block_ids = set(event.blocks.values_list("pk", flat=True))
+            block_ids = event_block_ids(event.pk)
             wanted = {pk: choices[pk] for pk in block_ids & set(choices)}
             _, locked = lock_event_and_workshops(
                 event,

@@ -11,7 +11,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from events.models import Event
-from events.selectors import add_speakers, blocks_with_workshops
+from events.selectors import (
+    add_speakers,
+    blocks_with_workshops,
+    get_public_event_with_programme_version,
+)
 from events.templatetags.programme import speakers_line
 
 from . import emails, exceptions, form_cache, privacy, selectors, services
@@ -36,15 +40,10 @@ def _open_event(slug: str) -> Event:
     return get_object_or_404(Event.objects.public(), slug=slug)
 
 
-def _registration_event(slug: str) -> Event:
-    """The event of a registration form, with the programme version that keys the
-    form's kept page and programme (``form_cache``)."""
-    return get_object_or_404(Event.objects.public().with_programme_version(), slug=slug)
-
-
 @require_http_methods(["GET", "POST"])
 def register(request, slug):
-    event = _registration_event(slug)
+    # With the programme version that keys the form's kept page and programme (form_cache).
+    event = get_public_event_with_programme_version(slug=slug)
     state = event.registration_state()
     if state != Event.RegistrationState.OPEN:
         return render(request, "registrations/unavailable.html", {"event": event, "state": state})
