@@ -586,7 +586,7 @@ class WorkshopSpeakerInline(admin.TabularInline):
 class WorkshopAdmin(ImportMixin, ReachedFromTheEvent):
     """A workshop's page, and the list of workshops: how full each is, and the import.
 
-    The import (django-import-export, ``events.resources``) puts a
+    The import (django-import-export, ``events.imports``) puts a
     spreadsheet's workshops into the blocks of the event chosen on its page,
     after a preview that shows each row's errors; nothing is saved while any
     row has one.

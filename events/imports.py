@@ -9,7 +9,8 @@ shows; case and surrounding spaces do not matter):
 - ``speakers``: "Name, role, organisation; Name, role, organisation; …" -
   role and organisation may be left out. A speaker with the same name, role
   and organisation is reused, otherwise created; the workshop's speakers
-  become exactly those listed, in that order.
+  become exactly those listed, in that order. A sheet without this column
+  leaves each workshop's speakers as they are.
 
 A workshop is known by its block and title: importing the same sheet again
 updates the workshops instead of adding them twice. Rows are checked first
@@ -217,7 +218,10 @@ class WorkshopResource(resources.ModelResource):
         except ValidationError as error:
             errors = error.update_error_dict(errors)
         try:
-            instance.imported_speakers = parse_speakers(row.get("speakers"))
+            # A sheet without the column leaves the workshop's speakers as they are.
+            instance.imported_speakers = (
+                parse_speakers(row.get("speakers")) if "speakers" in row else None
+            )
         except ValueError as error:
             errors["speakers"] = [ValidationError(str(error), code="invalid")]
         if errors:
@@ -231,6 +235,8 @@ class WorkshopResource(resources.ModelResource):
         super().validate_instance(instance, errors, validate_unique)
 
     def after_save_instance(self, instance, row, **kwargs):
+        if instance.imported_speakers is None:
+            return
         links = []
         for position, (name, role, organisation) in enumerate(instance.imported_speakers):
             speaker = Speaker.objects.filter(

@@ -124,6 +124,9 @@ def confirmation(request, slug, secret):
                 "registration": registration,
                 "event": registration.event,
                 "seats": registration.seats.all(),
+                "waitlist_entries": registration.waitlist_entries.select_related(
+                    "workshop", "block"
+                ),
             },
         )
     )

@@ -157,3 +157,25 @@ def test_import_needs_the_rights_to_add_workshops(client):
     response = client.get(reverse(IMPORT_URL))
 
     assert response.status_code == 403
+
+
+def test_a_sheet_without_the_speakers_column_leaves_the_speakers_as_they_are(client, organiser):
+    event = import_event()
+    speaker = make_speaker(name="Anne Steffensen")
+    existing = make_workshop(
+        event.blocks.first(), title="Den gode ungeindsats", capacity=10, speakers=[speaker]
+    )
+    content = "\ufeffBlok;Titel;Pladser\r\nWorkshops, blok 1;Den gode ungeindsats;20\r\n"
+
+    preview = upload(client, event, content.encode())
+    confirm = preview.context["confirm_form"]
+    client.post(
+        reverse("admin:events_workshop_process_import"),
+        {name: confirm.initial.get(name, "") for name in confirm.fields},
+    )
+
+    existing.refresh_from_db()
+    assert (existing.capacity, [link.speaker for link in existing.speaker_links.all()]) == (
+        20,
+        [speaker],
+    )

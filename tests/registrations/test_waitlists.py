@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from registrations import services
@@ -217,3 +218,16 @@ def test_cancel_after_the_change_deadline_is_refused_for_attendees_but_not_organ
     anne.refresh_from_db()
     assert anne.status == "cancelled"
     assert Seat.objects.count() == 0
+
+
+def test_the_confirmation_page_says_which_workshop_a_waitlisted_member_waits_for(client, event):
+    for n, title in enumerate(["A", "B", "C", "C", "C", "C", "C"]):
+        sign_up(event, f"{n}@example.org", title)
+    late = sign_up(event, "late@example.org", "A", waitlist=True)
+
+    page = client.get(
+        reverse("registrations:confirmation", kwargs={"slug": event.slug, "secret": late.secret})
+    ).content.decode()
+
+    assert "Du er på venteliste til" in page
+    assert page.split("Du er på venteliste til", 1)[1].split("</ul>")[0].count("<li") == 1
