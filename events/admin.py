@@ -74,6 +74,8 @@ from .forms import (
 from .imports import IMPORT_FORMATS, WorkshopResource
 from .models import (
     Event,
+    Membership,
+    Organisation,
     Session,
     SessionSpeaker,
     Speaker,
@@ -84,6 +86,24 @@ from .models import (
 from .services import copy_slug, duplicate_event
 
 EMPTY = "–"
+
+
+class OfTheUsersOrganisations:
+    """The ``organisation`` (or ``owner``) is one of the user's; preset when they have one."""
+
+    organisation_field = "organisation"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == self.organisation_field:
+            kwargs["queryset"] = Organisation.objects.of(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        organisations = list(Organisation.objects.of(request.user)[:2])
+        if len(organisations) == 1:
+            initial.setdefault(self.organisation_field, organisations[0].pk)
+        return initial
 
 
 # Counting ------------------------------------------------------------------
@@ -204,7 +224,7 @@ def fill_rate(workshop) -> str:
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(OfTheUsersOrganisations, admin.ModelAdmin):
     form = EventAdminForm
     inlines = [WorkshopBlockInline, SessionInline]
     prepopulated_fields = {"slug": ["title"]}
@@ -233,6 +253,7 @@ class EventAdmin(admin.ModelAdmin):
                     "page as it will look."
                 ),
                 "fields": [
+                    "organisation",
                     "title",
                     "slug",
                     "status",
@@ -703,6 +724,55 @@ class WorkshopAdmin(ImportMixin, ReachedFromTheEvent):
 
 
 @admin.register(Speaker)
-class SpeakerAdmin(admin.ModelAdmin):
+class SpeakerAdmin(OfTheUsersOrganisations, admin.ModelAdmin):
+    organisation_field = "owner"
+    fields = ["owner", "name", "role", "organisation"]
     list_display = ["name", "role", "organisation"]
     search_fields = ["name", "role", "organisation"]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fields = ["user", "role"]
+    autocomplete_fields = ["user"]
+    extra = 1
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    """Organisations and their people: for superusers (no role gives these permissions).
+
+    To add an organisation: its name, contact, the data controller its events'
+    privacy pages name, and how its e-mails are sent; then its people, each
+    with a role. A person added here can log in to the admin ("Staff status"
+    is set for them) once they have a password and, in production, a
+    two-factor device (README, "Staff login").
+    """
+
+    inlines = [MembershipInline]
+    list_display = ["name", "short_name", "contact_email"]
+    search_fields = ["name", "short_name"]
+    fieldsets = [
+        (None, {"fields": ["name", "short_name", "contact_email"]}),
+        (
+            _("Privacy"),
+            {
+                "description": _(
+                    "The organisation is the data controller of its attendees' personal "
+                    "data: its events' privacy pages name it."
+                ),
+                "fields": ["privacy_controller", "privacy_email"],
+            },
+        ),
+        (
+            _("E-mails and the registration form"),
+            {"fields": ["sender_name", "reply_to", "membership_number_label"]},
+        ),
+    ]
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        for membership in formset.new_objects:
+            if not membership.user.is_staff:
+                membership.user.is_staff = True
+                membership.user.save(update_fields=["is_staff"])

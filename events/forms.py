@@ -45,6 +45,7 @@ class EventAdminForm(forms.ModelForm):
     class Meta:
         model = Event
         fields = [
+            "organisation",
             "title",
             "slug",
             "status",
@@ -220,14 +221,23 @@ class WorkshopAdminForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 8})}
 
 
-class WorkshopImportForm(ImportForm):
+class EventOfTheUser:
+    """The ``event`` field offers the events of the user's organisations: its queryset is
+    made for each form, inside the request's scope (django-scopes)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["event"].queryset = Event.objects.all()
+
+
+class WorkshopImportForm(EventOfTheUser, ImportForm):
     event = forms.ModelChoiceField(
         label=_("event"),
-        queryset=Event.objects.all(),
+        queryset=Event.objects.none(),
         help_text=_("The workshops go into the blocks of this event."),
     )
     field_order = ["event", "import_file", "format", "resource"]
 
 
-class WorkshopConfirmImportForm(ConfirmImportForm):
-    event = forms.ModelChoiceField(queryset=Event.objects.all(), widget=forms.HiddenInput)
+class WorkshopConfirmImportForm(EventOfTheUser, ConfirmImportForm):
+    event = forms.ModelChoiceField(queryset=Event.objects.none(), widget=forms.HiddenInput)

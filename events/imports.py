@@ -239,9 +239,13 @@ class WorkshopResource(resources.ModelResource):
             return
         links = []
         for position, (name, role, organisation) in enumerate(instance.imported_speakers):
-            speaker = Speaker.objects.filter(
-                name=name, role=role, organisation=organisation
-            ).first() or Speaker.objects.create(name=name, role=role, organisation=organisation)
+            known = {
+                "owner": self.event.organisation,
+                "name": name,
+                "role": role,
+                "organisation": organisation,
+            }
+            speaker = Speaker.objects.filter(**known).first() or Speaker.objects.create(**known)
             links.append(WorkshopSpeaker(workshop=instance, speaker=speaker, position=position))
         WorkshopSpeaker.objects.filter(workshop=instance).delete()
         WorkshopSpeaker.objects.bulk_create(links, ignore_conflicts=True)

@@ -18,8 +18,129 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
 
 VENUE_TZ = ZoneInfo(settings.TIME_ZONE)
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def of(self, user):
+        """The organisations ``user`` has a role in; every one for a superuser."""
+        if user.is_superuser:
+            return self
+        return self.filter(memberships__user=user).distinct()
+
+
+class Organisation(models.Model):
+    """Who holds events: a union's region, the union nationally, a municipal body.
+
+    It owns its events and its speakers; its people work on them in the admin
+    with a role (``Membership``) and see nothing of another organisation's
+    (django-scopes, see ``organisation_scopes``). It is the controller of its
+    attendees' personal data, named on its events' privacy pages, and the
+    sender of its events' e-mails.
+    """
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    short_name = models.CharField(
+        _("short name"), max_length=50, blank=True, help_text=_("E.g. DS Region Øst.")
+    )
+    contact_email = models.EmailField(_("contact e-mail"))
+    privacy_controller = models.CharField(
+        _("data controller"),
+        max_length=300,
+        help_text=_(
+            "Who is responsible for the attendees' personal data, as the privacy page names "
+            "them: name, address, CVR number."
+        ),
+    )
+    privacy_email = models.EmailField(
+        _("privacy contact e-mail"),
+        blank=True,
+        help_text=_("Where attendees ask about their data. Empty: the contact e-mail."),
+    )
+    sender_name = models.CharField(
+        _("sender name of e-mails"),
+        max_length=100,
+        blank=True,
+        help_text=_("The name attendees see as the sender. Empty: the organisation's name."),
+    )
+    reply_to = models.EmailField(
+        _("reply-to address of e-mails"),
+        blank=True,
+        help_text=_("Where attendees' replies go. Empty: each event's contact e-mail."),
+    )
+    membership_number_label = models.CharField(
+        _("label of the membership number"),
+        max_length=100,
+        blank=True,
+        help_text=_("E.g. Medlemsnummer i DS. Empty: “Membership number”."),
+    )
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    """A person's role in an organisation: what they see and do of its events in the admin."""
+
+    class Role(models.TextChoices):
+        PROGRAMME_EDITOR = "programme_editor", _("Programme editor")
+        ORGANISER = "organiser", _("Organiser")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("organisation"),
+    )
+    role = models.CharField(
+        _("role"),
+        max_length=20,
+        choices=Role.choices,
+        help_text=_(
+            "Programme editor: builds the organisation's programmes, sees no attendees. "
+            "Organiser: also sees and handles the registrations and takes the attendee lists."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("member of the organisation")
+        verbose_name_plural = _("members of the organisation")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organisation"], name="one_role_per_organisation"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} ({self.get_role_display()}, {self.organisation})"
+
+
+def organisation_scopes(user) -> dict[str, list[int]]:
+    """The organisations whose data ``user`` may see, per scope (django-scopes):
+    ``organisation``, their programmes (any role), and ``attendees``, their
+    registrations (organisers)."""
+    roles = list(Membership.objects.filter(user=user).values_list("organisation_id", "role"))
+    return {
+        "organisation": sorted({organisation for organisation, _role in roles}),
+        "attendees": sorted(
+            {organisation for organisation, role in roles if role == Membership.Role.ORGANISER}
+        ),
+    }
 
 
 class EventQuerySet(models.QuerySet):
@@ -43,6 +164,14 @@ class EventQuerySet(models.QuerySet):
         )
 
 
+def scoped(queryset_class=models.QuerySet, **scopes):
+    """The default manager of a model of an organisation (django-scopes): every query
+    through it is limited to the organisations of the active scope, and raises
+    ``ScopeError`` where no scope is active; ``django_scopes.scopes_disabled()``
+    for the public site, tasks and commands."""
+    return ScopedManager(_manager_class=models.Manager.from_queryset(queryset_class), **scopes)
+
+
 class Event(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -55,6 +184,13 @@ class Event(models.Model):
         max_length=100,
         unique=True,
         help_text=_("The last part of the event's address, e.g. faglig-faellesskabsdag-2026."),
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="events",
+        verbose_name=_("organisation"),
+        help_text=_("Who holds the event: its people run it, and it controls the attendees' data."),
     )
     summary = models.TextField(
         _("summary"), max_length=600, help_text=_("A few lines shown in the list of events.")
@@ -111,6 +247,15 @@ class Event(models.Model):
         blank=True,
         help_text=_("Sent in the confirmation e-mail: how to get there, what to bring, …"),
     )
+    catering = models.CharField(
+        _("catering"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "What the day offers to eat, shown with the question about dietary needs, e.g. "
+            "“Dagen byder på morgenbrød, frokost og kage.” Empty for none."
+        ),
+    )
     online_links_days_before = models.PositiveSmallIntegerField(
         _("send online links (days before)"),
         default=7,
@@ -127,7 +272,7 @@ class Event(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = EventQuerySet.as_manager()
+    objects = scoped(EventQuerySet, organisation="organisation")
 
     PUBLIC_STATUSES = (Status.PUBLISHED, Status.CANCELLED)
 
@@ -212,6 +357,13 @@ class Event(models.Model):
 
 
 class Speaker(models.Model):
+    owner = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="speakers",
+        verbose_name=_("organisation"),
+        help_text=_("The organisation whose events the speaker is part of."),
+    )
     name = models.CharField(_("name"), max_length=200)
     role = models.CharField(
         _("role or title"),
@@ -222,6 +374,8 @@ class Speaker(models.Model):
     organisation = models.CharField(
         _("organisation"), max_length=200, blank=True, help_text=_("E.g. Aalborg Universitet.")
     )
+
+    objects = scoped(organisation="owner")
 
     class Meta:
         verbose_name = _("speaker")
@@ -288,6 +442,8 @@ class WorkshopBlock(TimedItem):
 
     is_workshop_block = True
 
+    objects = scoped(organisation="event__organisation")
+
     class Meta:
         verbose_name = _("workshop block")
         verbose_name_plural = _("workshop blocks")
@@ -325,6 +481,8 @@ class Session(TimedItem):
     speakers = models.ManyToManyField(
         Speaker, through="SessionSpeaker", related_name="sessions", verbose_name=_("speakers")
     )
+
+    objects = scoped(organisation="event__organisation")
 
     class Meta:
         verbose_name = _("plenary session")
@@ -370,6 +528,8 @@ class Workshop(models.Model):
     # capacity. The seat rows stay the truth; this saves counting them for
     # every page. The app never writes it (``save`` leaves it out).
     seats_taken = models.PositiveIntegerField(_("seats taken"), default=0, editable=False)
+
+    objects = scoped(organisation="block__event__organisation")
 
     class Meta:
         verbose_name = _("workshop")
@@ -434,6 +594,8 @@ class SessionSpeaker(SpeakerLink):
         Session, on_delete=models.CASCADE, related_name="speaker_links", verbose_name=_("session")
     )
 
+    objects = scoped(organisation="session__event__organisation")
+
     class Meta(SpeakerLink.Meta):
         verbose_name = _("speaker")
         verbose_name_plural = _("speakers")
@@ -446,6 +608,8 @@ class WorkshopSpeaker(SpeakerLink):
     workshop = models.ForeignKey(
         Workshop, on_delete=models.CASCADE, related_name="speaker_links", verbose_name=_("workshop")
     )
+
+    objects = scoped(organisation="workshop__block__event__organisation")
 
     class Meta(SpeakerLink.Meta):
         verbose_name = _("speaker")

@@ -18,6 +18,8 @@ from .models import (
 )
 
 COPIED_EVENT_FIELDS = [
+    "organisation",
+    "catering",
     "summary",
     "description",
     "organiser",

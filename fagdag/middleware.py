@@ -1,4 +1,5 @@
-"""Site-wide middleware: a log line per request, and a 503 page when the database is away."""
+"""Site-wide middleware: a log line per request, a 503 page when the database is away, and
+each request's scope of the organisations' data."""
 
 import logging
 import time
@@ -6,6 +7,10 @@ import time
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django_scopes import scope, scopes_disabled
+
+from events.models import organisation_scopes
 
 from .logs import redact
 
@@ -73,3 +78,39 @@ class DatabaseUnavailableMiddleware:
             logger.error("Database unavailable: %s", type(exception).__name__)
             return database_unavailable_response()
         return None
+
+
+class OrganisationScopeMiddleware:
+    """Each request's view of the organisations' data (django-scopes).
+
+    In the admin, a person sees the organisations they have a role in: every
+    query of an organisation's data (events, programmes, speakers,
+    registrations, …) is limited to them, ``organisation`` for the
+    programmes, ``attendees`` for the registrations (organisers only), and a
+    query made outside a scope raises ``ScopeError`` rather than leaking.
+    Superusers see every organisation. The public site shows what is public
+    (published events) or what a personal link opens, whoever holds it, so its
+    pages run with the scopes off.
+
+    After the authentication middleware, which tells who the user is.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.admin_prefix = None
+
+    def __call__(self, request):
+        if self.admin_prefix is None:
+            self.admin_prefix = reverse("admin:index")
+        user = request.user
+        if not request.path.startswith(self.admin_prefix) or (
+            user.is_active and user.is_superuser
+        ):
+            with scopes_disabled():
+                return self.get_response(request)
+        if user.is_authenticated and user.is_active and user.is_staff:
+            scopes = organisation_scopes(user)
+        else:
+            scopes = {"organisation": [], "attendees": []}
+        with scope(**scopes):
+            return self.get_response(request)

@@ -59,7 +59,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
-    "template_partials.apps.SimpleAppConfig",  # {% partialdef %}, without its loader
+    "template_partials.apps.SimpleAppConfig",
+    "django_scopes",  # {% partialdef %}, without its loader
     "import_export",  # workshops and speakers imported from a spreadsheet in the admin
     "django_tasks",
     "django_tasks_db",
@@ -87,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "fagdag.middleware.OrganisationScopeMiddleware",  # after the user is known
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
@@ -151,7 +153,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # are listed in the admin. Its backend must come first.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "registrations.roles.RoleBackend",  # ModelBackend, plus the permissions of the roles
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = datetime.timedelta(hours=1)

@@ -3,7 +3,11 @@
 Every change of seats goes through ``registrations.services``, never through
 a form here: the status, seats and waitlist places are shown, not edited,
 and the actions call the seat service (cancel, ``move_seat``) one
-registration at a time, each in its own transaction. An organiser corrects
+registration at a time, each in its own transaction. An organiser acting for
+a member does it through these actions (move, cancel, send the member their
+personal link by e-mail), each written to the registration's history with
+who did it; the personal link itself never appears in the admin (a
+registration has no "view on site"). An organiser corrects
 an attendee's details by hand; a registration is never deleted (cancel it:
 its seats go to the waitlist), nor added here (members register through the
 form, which keeps every rule).
@@ -153,6 +157,7 @@ class RegistrationAdmin(admin.ModelAdmin):
         "cancel_registrations",
         "move_seats",
         "resend_confirmation",
+        "send_personal_link",
         "export_selected_csv",
         "export_selected_xlsx",
     ]
@@ -382,6 +387,26 @@ class RegistrationAdmin(admin.ModelAdmin):
             }
         return message
 
+    @admin.action(
+        description=_("Send the attendees their personal link by e-mail"), permissions=["change"]
+    )
+    def send_personal_link(self, request, queryset):
+        """The link goes to the attendee's address only: it never shows in the admin."""
+        active = list(queryset.active())
+        for registration in active:
+            queue_email(registration, "personal_link")
+            self.log_change(request, registration, gettext("Personal link sent by e-mail."))
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d attendee gets their personal link by e-mail.",
+                "%(count)d attendees get their personal link by e-mail.",
+                len(active),
+            )
+            % {"count": len(active)},
+            messages.SUCCESS,
+        )
+
     @admin.action(description=_("Send the confirmation e-mail again"), permissions=["change"])
     def resend_confirmation(self, request, queryset):
         confirmed = list(queryset.filter(status=Registration.Status.CONFIRMED))
@@ -477,6 +502,11 @@ def subquery_count(queryset, *, per: str) -> Coalesce:
     return programme_admin.subquery_total(queryset, per=per, aggregate=Count("pk"))
 
 
+def sees_attendees(request) -> bool:
+    """Whether the user's role shows them registrations (organisers, not programme editors)."""
+    return request.user.has_perm("registrations.view_registration")
+
+
 def registrations_url(**filters) -> str:
     return reverse("admin:registrations_registration_changelist") + "?" + urlencode(filters)
 
@@ -524,7 +554,9 @@ class RefuseDeletingWhatAttendeesHold:
     of every protected row, the delete page (and "Delete selected") gives one
     plain sentence per object with counts and what to do instead; nothing is
     deleted. The counts are a few grouped queries, not the collection of
-    every row.
+    every row, and they count every attendee (``_base_manager``, outside the
+    scope): a programme editor, who sees no attendees, must be refused too,
+    and never shown Django's list of the protected registrations.
     """
 
     def protected_reasons(self, pks: list[int]) -> list[str]:
@@ -583,6 +615,11 @@ class EventAdmin(RefuseDeletingWhatAttendeesHold, programme_admin.EventAdmin):
         "waitlisted_count",
         *programme_admin.EventAdmin.list_display[5:],
     ]
+
+    def get_list_display(self, request):
+        if sees_attendees(request):
+            return self.list_display
+        return programme_admin.EventAdmin.list_display
 
     def get_queryset(self, request):
         def total(status):
@@ -717,7 +754,7 @@ class EventAdmin(RefuseDeletingWhatAttendeesHold, programme_admin.EventAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        if obj is None:
+        if obj is None or not sees_attendees(request):
             return fieldsets
         may_export = request.user.has_perm(exports.EXPORT_PERMISSION)
         registrations = ["registration_counts", *(["lists_links"] if may_export else [])]
@@ -780,7 +817,7 @@ class EventAdmin(RefuseDeletingWhatAttendeesHold, programme_admin.EventAdmin):
         )
 
     def protected_reasons(self, pks):
-        registered = count_by(Registration.objects.filter(event__in=pks), "event")
+        registered = count_by(Registration._base_manager.filter(event__in=pks), "event")
         reasons = []
         for event in Event.objects.filter(pk__in=registered):
             count = registered[event.pk]
@@ -849,8 +886,8 @@ class WorkshopBlockAdmin(RefuseDeletingWhatAttendeesHold, programme_admin.Worksh
     def protected_reasons(self, pks):
         return attendees_hold_reasons(
             WorkshopBlock.objects.filter(pk__in=pks),
-            seats=count_by(Seat.objects.filter(block__in=pks), "block"),
-            waits=count_by(WaitlistEntry.objects.filter(block__in=pks), "block"),
+            seats=count_by(Seat._base_manager.filter(block__in=pks), "block"),
+            waits=count_by(WaitlistEntry._base_manager.filter(block__in=pks), "block"),
             message=gettext(
                 "Attendees hold %(seats)d seats in the workshops of %(name)s, and %(waiting)d "
                 "wait for one, so it cannot be deleted. Cancel their registrations first, or "
@@ -924,6 +961,11 @@ class WorkshopAdmin(RefuseDeletingWhatAttendeesHold, programme_admin.WorkshopAdm
         *programme_admin.WorkshopAdmin.list_display[-1:],
     ]
 
+    def get_list_display(self, request):
+        if sees_attendees(request):
+            return self.list_display
+        return programme_admin.WorkshopAdmin.list_display
+
     def get_queryset(self, request):
         return (
             super()
@@ -946,8 +988,8 @@ class WorkshopAdmin(RefuseDeletingWhatAttendeesHold, programme_admin.WorkshopAdm
 
         return attendees_hold_reasons(
             Workshop.objects.filter(pk__in=pks).select_related("block"),
-            seats=count_by(Seat.objects.filter(workshop__in=pks), "workshop"),
-            waits=count_by(WaitlistEntry.objects.filter(workshop__in=pks), "workshop"),
+            seats=count_by(Seat._base_manager.filter(workshop__in=pks), "workshop"),
+            waits=count_by(WaitlistEntry._base_manager.filter(workshop__in=pks), "workshop"),
             message=gettext(
                 "Attendees hold %(seats)d seats in %(name)s, and %(waiting)d wait for one, so it "
                 "cannot be deleted. Move them to another workshop of the block (select them in "

@@ -461,7 +461,9 @@ def export_response(
     )
 
     def finished(rows: int) -> None:
-        ExportRecord.objects.filter(pk=record.pk).update(row_count=rows)
+        # Called when the last row has been streamed, after the request's scope has
+        # ended (django-scopes): this record is the one made above, found by its key.
+        ExportRecord._base_manager.filter(pk=record.pk).update(row_count=rows)
 
     first, *others = listing.tables
     counted = Table(first.title, first.header, count_rows(first.rows, finished))

@@ -19,12 +19,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Substr
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from events.models import Event, Workshop, WorkshopBlock
+from events.models import Event, Workshop, WorkshopBlock, scoped
 
 SECRET_LOOKUP_LENGTH = 8
 
@@ -190,7 +189,7 @@ class Registration(models.Model):
         help_text=_("When the invoicing data was erased, after the bookkeeping period."),
     )
 
-    objects = RegistrationQuerySet.as_manager()
+    objects = scoped(RegistrationQuerySet, attendees="event__organisation")
 
     class Meta:
         verbose_name = _("registration")
@@ -219,9 +218,6 @@ class Registration(models.Model):
     def __str__(self):
         return f"{self.name} <{self.email}>"
 
-    def get_absolute_url(self):
-        return reverse("registrations:personal", kwargs={"secret": self.secret})
-
     def attendee_answers(self, part: str = ABOUT) -> list[tuple[str, object]]:
         """(label, answer as shown) for each of the attendee's data in ``part`` that is filled in."""
         answers = []
@@ -246,6 +242,8 @@ class Seat(models.Model):
         Workshop, on_delete=models.PROTECT, related_name="seats", verbose_name=_("workshop")
     )
     created_at = models.DateTimeField(_("taken"), auto_now_add=True)
+
+    objects = scoped(attendees="registration__event__organisation")
 
     class Meta:
         verbose_name = _("seat")
@@ -288,6 +286,8 @@ class WaitlistEntry(models.Model):
         verbose_name=_("workshop"),
     )
     created_at = models.DateTimeField(_("joined"), auto_now_add=True, db_index=True)
+
+    objects = scoped(attendees="registration__event__organisation")
 
     class Meta:
         verbose_name = _("waitlist entry")
@@ -351,6 +351,8 @@ class ExportRecord(models.Model):
         _("rows"), null=True, blank=True, help_text=_("Empty: the download did not finish.")
     )
     created_at = models.DateTimeField(_("exported"), auto_now_add=True, db_index=True)
+
+    objects = scoped(attendees="event__organisation")
 
     class Meta:
         verbose_name = _("export")

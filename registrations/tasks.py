@@ -6,6 +6,7 @@ import smtplib
 
 from django.conf import settings
 from django.utils import timezone
+from django_scopes import scopes_disabled
 from django_tasks import task
 
 from . import emails
@@ -21,6 +22,7 @@ def retry_delay(attempt: int) -> datetime.timedelta:
 
 
 @task()
+@scopes_disabled()  # the worker, not a person: every organisation
 def send_registration_email(registration_id: int, kind: str, attempt: int = 1) -> str:
     """Render and send one mail to an attendee; on a mail server failure, try again later.
 

@@ -1,3 +1,4 @@
+import io
 import os
 import secrets
 import subprocess
@@ -5,6 +6,30 @@ import sys
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
+from django_scopes import scopes_disabled
+
+
+@pytest.fixture(autouse=True)
+def _every_organisation():
+    """Tests make and read data of any organisation; the admin's requests still run in the
+    scope of their user (fagdag.middleware.OrganisationScopeMiddleware)."""
+    with scopes_disabled():
+        yield
+
+
+@pytest.fixture
+def organiser(client):
+    """A staff user with the organiser's role in Region Øst (``make_organisation``), logged in."""
+    from django.contrib.auth.models import User
+
+    from tests.factories import make_member
+
+    call_command("setup_roles", stdout=io.StringIO())
+    user = User.objects.create_user("arrangoer", password="x", is_staff=True)
+    make_member(user)
+    client.force_login(user)
+    return user
 
 
 @pytest.fixture(autouse=True)

@@ -9,15 +9,48 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from events.models import Event, Session, Speaker, Workshop, WorkshopBlock, WorkshopSpeaker
+from events.models import (
+    Event,
+    Membership,
+    Organisation,
+    Session,
+    Speaker,
+    Workshop,
+    WorkshopBlock,
+    WorkshopSpeaker,
+)
 
 _counter = itertools.count(1)
+
+DS_REGION_OST = "Dansk Socialrådgiverforening, Region Øst"
+
+
+def make_organisation(name: str = DS_REGION_OST, **fields) -> Organisation:
+    """The organisation called ``name``, made the first time (every ``make_*`` uses
+    Region Øst unless told otherwise)."""
+    defaults = dict(
+        short_name=name[:50],
+        contact_email="kontakt@example.org",
+        privacy_controller=name,
+        membership_number_label="Medlemsnummer i DS",
+    )
+    defaults.update(fields)
+    organisation, _created = Organisation.objects.get_or_create(name=name, defaults=defaults)
+    return organisation
+
+
+def make_member(user, *, organisation=None, role=Membership.Role.ORGANISER) -> Membership:
+    """``user`` gets ``role`` in ``organisation`` (Region Øst by default)."""
+    return Membership.objects.create(
+        user=user, organisation=organisation or make_organisation(), role=role
+    )
 
 
 def make_event(**fields) -> Event:
     n = next(_counter)
     first_day = fields.pop("first_day", timezone.localdate() + datetime.timedelta(days=30))
     defaults = dict(
+        organisation=fields.pop("organisation", None) or make_organisation(),
         title=f"Fagdag {n}",
         slug=f"fagdag-{n}",
         summary="En dag med fagligheden i centrum.",
@@ -59,7 +92,10 @@ def make_workshop(block: WorkshopBlock, *, speakers=(), **fields) -> Workshop:
 def make_speaker(**fields) -> Speaker:
     n = next(_counter)
     defaults = dict(
-        name=f"Oplægsholder {n}", role="socialrådgiver", organisation="Glostrup Kommune"
+        owner=fields.pop("owner", None) or make_organisation(),
+        name=f"Oplægsholder {n}",
+        role="socialrådgiver",
+        organisation="Glostrup Kommune",
     )
     defaults.update(fields)
     return Speaker.objects.create(**defaults)

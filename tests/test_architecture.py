@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-NAMES_OF_REGISTRATIONS = re.compile(r"registrations|\bconfirmed\b|\bwaitlisted\b")
+NAMES_OF_REGISTRATIONS = re.compile(r"registrations[._:]|\bconfirmed\b|\bwaitlisted\b")
 
 
 def string_literals(path: Path):

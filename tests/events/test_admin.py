@@ -4,7 +4,7 @@ import datetime
 import io
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection
@@ -14,7 +14,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from events.models import Event, Session, SessionSpeaker, Workshop, WorkshopBlock, WorkshopSpeaker
-from registrations.management.commands.setup_roles import ORGANISER_GROUP
 from tests.factories import (
     change_url,
     error_codes,
@@ -22,6 +21,7 @@ from tests.factories import (
     inline_formset,
     make_block,
     make_event,
+    make_organisation,
     make_programme,
     make_registration,
     make_session,
@@ -32,15 +32,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 DAY = timezone.localdate() + datetime.timedelta(days=60)
-
-
-@pytest.fixture
-def organiser(client):
-    call_command("setup_roles", stdout=io.StringIO())
-    user = User.objects.create_user("arrangoer", password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name=ORGANISER_GROUP))
-    client.force_login(user)
-    return user
 
 
 def management(prefix: str, *, total: int, initial: int = 0) -> dict:
@@ -54,6 +45,7 @@ def management(prefix: str, *, total: int, initial: int = 0) -> dict:
 
 def event_add_data(**fields) -> dict:
     data = {
+        "organisation": str(make_organisation().pk),
         "title": "Faglig Fællesskabsdag",
         "slug": "faglig-faellesskabsdag",
         "status": Event.Status.DRAFT,

@@ -4,12 +4,10 @@ import io
 
 import openpyxl
 import pytest
-from django.contrib.auth.models import Group, User
-from django.core.management import call_command
+from django.contrib.auth.models import User
 from django.urls import reverse
 
 from events.models import Speaker, Workshop, WorkshopSpeaker
-from registrations.management.commands.setup_roles import ORGANISER_GROUP
 from tests.factories import (
     IMPORT_URL,
     change_url,
@@ -21,15 +19,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def organiser(client):
-    call_command("setup_roles", stdout=io.StringIO())
-    user = User.objects.create_user("arrangoer", password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name=ORGANISER_GROUP))
-    client.force_login(user)
-    return user
 
 
 def test_import_page_is_linked_from_the_event_with_the_event_chosen(client, organiser):

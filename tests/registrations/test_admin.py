@@ -1,12 +1,9 @@
 """The registrations in the admin, driven through its pages as an organiser ("Arrangører")."""
 
-import io
-
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core import mail
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -14,22 +11,12 @@ from django.utils import timezone
 
 from events.models import Workshop
 from registrations import services
-from registrations.management.commands.setup_roles import ORGANISER_GROUP
 from registrations.models import Registration, Seat
 from tests.factories import make_programme, make_registration, make_workshop
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "admin:registrations_registration_changelist"
-
-
-@pytest.fixture
-def organiser(client):
-    call_command("setup_roles", stdout=io.StringIO())
-    user = User.objects.create_user("arrangoer", password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name=ORGANISER_GROUP))
-    client.force_login(user)
-    return user
 
 
 @pytest.fixture

@@ -4,11 +4,8 @@ capacity below the seats taken, nothing deleted that attendees hold, and new sea
 the waitlists."""
 
 import datetime
-import io
 
 import pytest
-from django.contrib.auth.models import Group, User
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -16,7 +13,6 @@ from django.utils import timezone
 
 from events.models import Event, Session, Workshop, WorkshopBlock
 from registrations import services
-from registrations.management.commands.setup_roles import ORGANISER_GROUP
 from registrations.models import Registration
 from tests.factories import (
     change_url,
@@ -37,15 +33,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 DAY = timezone.localdate() + datetime.timedelta(days=60)
-
-
-@pytest.fixture
-def organiser(client):
-    call_command("setup_roles", stdout=io.StringIO())
-    user = User.objects.create_user("arrangoer", password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name=ORGANISER_GROUP))
-    client.force_login(user)
-    return user
 
 
 # The event's page and list: registrations and seats at a glance ------------------------------

@@ -46,6 +46,7 @@ then ``systemctl enable --now fagdag-anonymise.timer``.
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
 from registrations import privacy
 
@@ -63,6 +64,7 @@ class Command(BaseCommand):
             help="Only count what is due; change nothing.",
         )
 
+    @scopes_disabled()  # a command, not a person: every organisation
     def handle(self, *args, dry_run: bool = False, **options):
         today = timezone.localdate()
         if dry_run:

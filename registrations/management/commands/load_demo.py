@@ -20,10 +20,12 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Count, Prefetch, Sum
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
 from events.models import (
     VENUE_TZ,
     Event,
+    Organisation,
     Session,
     SessionSpeaker,
     Speaker,
@@ -45,6 +47,7 @@ class Command(BaseCommand):
         "registrations is left alone."
     )
 
+    @scopes_disabled()  # a command, not a person: every organisation
     def handle(self, *args, **options):
         today = timezone.localdate()
         for facts in demo_events(today):
@@ -83,6 +86,7 @@ def _event_fields(facts: EventFacts, *, today: datetime.date) -> dict:
         return datetime.datetime.combine(day, datetime.time.min, tzinfo=VENUE_TZ)
 
     return {
+        "organisation": _organisation(facts),
         "title": facts.title,
         "summary": facts.summary,
         "description": facts.description,
@@ -217,16 +221,29 @@ def _stored_programme(event: Event) -> tuple:
 # --- Writing ---------------------------------------------------------------------------
 
 
-def _speakers_for(people: Iterable[Person]) -> dict[Person, Speaker]:
-    """The speaker row of each person: an existing one with the same name, role and
-    organisation (the oldest, should an organiser have made two), or a new one."""
+def _organisation(facts: EventFacts) -> Organisation:
+    """The organisation holding the demo event, made the first time."""
+    organisation, _created = Organisation.objects.get_or_create(
+        name=facts.organiser,
+        defaults={
+            "contact_email": facts.contact_email,
+            "privacy_controller": facts.organiser,
+        },
+    )
+    return organisation
+
+
+def _speakers_for(people: Iterable[Person], *, owner: Organisation) -> dict[Person, Speaker]:
+    """The speaker row of each person in ``owner``'s speakers: an existing one with the same
+    name, role and organisation (the oldest, should an organiser have made two), or a new one."""
     people = set(people)
     found: dict[Person, Speaker] = {}
-    for speaker in Speaker.objects.filter(name__in={p.name for p in people}).order_by("pk"):
+    speakers = Speaker.objects.filter(owner=owner, name__in={p.name for p in people})
+    for speaker in speakers.order_by("pk"):
         found.setdefault(Person(speaker.name, speaker.role, speaker.organisation), speaker)
     missing = [person for person in people if person not in found]
     created = Speaker.objects.bulk_create(
-        Speaker(name=p.name, role=p.role, organisation=p.organisation) for p in missing
+        Speaker(owner=owner, name=p.name, role=p.role, organisation=p.organisation) for p in missing
     )
     found.update(zip(missing, created, strict=True))
     return found
@@ -240,7 +257,8 @@ def _create_programme(event: Event, facts: EventFacts) -> None:
             for block in facts.blocks
             for workshop in block.workshops
             for person, _role in _links_of(workshop)
-        ]
+        ],
+        owner=event.organisation,
     )
 
     def day(offset: int) -> datetime.date:

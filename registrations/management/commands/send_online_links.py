@@ -47,6 +47,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django_scopes import scopes_disabled
 
 from events.models import VENUE_TZ
 from registrations import online_links
@@ -64,6 +65,7 @@ class Command(BaseCommand):
             help="Act as if it were this time (ISO 8601, venue time if no zone), for testing.",
         )
 
+    @scopes_disabled()  # a command, not a person: every organisation
     def handle(self, *args, now=None, **options):
         now = self.parse_now(now) if now else timezone.now()
         for event in online_links.due_events(now):
