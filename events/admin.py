@@ -296,7 +296,6 @@ class EventAdmin(OfTheUsersOrganisations, admin.ModelAdmin):
                     ("registration_opens", "registration_closes"),
                     "attendee_limit",
                     "changes_close",
-                    "requires_membership_number",
                 ],
             },
         ),

@@ -64,7 +64,6 @@ class EventAdminForm(forms.ModelForm):
             "registration_closes",
             "attendee_limit",
             "changes_close",
-            "requires_membership_number",
             "price",
             "practical_information",
         ]

@@ -261,7 +261,6 @@ class Event(models.Model):
         default=7,
         help_text=_("For online events: how many days before the start attendees get their links."),
     )
-    requires_membership_number = models.BooleanField(_("membership number required"), default=False)
     status = models.CharField(
         _("status"),
         max_length=12,

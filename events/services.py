@@ -32,7 +32,6 @@ COPIED_EVENT_FIELDS = [
     "price",
     "practical_information",
     "online_links_days_before",
-    "requires_membership_number",
 ]
 COPIED_ITEM_FIELDS = ["starts", "ends"]
 

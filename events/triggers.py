@@ -8,7 +8,7 @@ look at another table (``REFUSALS``):
 
 And ``versions()``, which count: every change to what the registration form
 shows of a programme (a block, a workshop but for its seats taken, a
-workshop's speakers, a speaker) counts up the event's
+workshop's speakers, a speaker, the organisation holding it) counts up the event's
 ``events_programmeversion.number``, so that pages kept in memory know they
 are still right without reading the programme. The count has a table of its
 own, not a column of the event, so counting takes no lock on the event's row.
@@ -303,6 +303,12 @@ def versions(workshop_columns: Sequence[str]) -> list[Action]:
             EVENTS_OF_WORKSHOPS.format("OLD.workshop_id"),
         ),
         ("version_speaker_update", "events_speaker", "UPDATE", EVENTS_OF_SPEAKER.format("NEW.id")),
+        (
+            "version_organisation_update",
+            "events_organisation",
+            "UPDATE",
+            "SELECT e.id, 1 FROM events_event e WHERE e.organisation_id = NEW.id",
+        ),
         ("version_speaker_delete", "events_speaker", "DELETE", EVENTS_OF_SPEAKER.format("OLD.id")),
     ]
     # "WHERE true": SQLite's upsert needs a WHERE after a SELECT with no FROM.
@@ -325,6 +331,7 @@ TABLES = {
     "events_workshopspeaker",
     "events_speaker",
     "events_programmeversion",
+    "events_organisation",
 }
 
 

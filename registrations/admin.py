@@ -47,10 +47,14 @@ from . import exceptions, exports, services
 from .emails import queue_email
 from .models import (
     ABOUT,
+    DEFAULT_ASK,
     INVOICE,
+    Answer,
     ExportRecord,
+    Question,
     Registration,
     Seat,
+    StandardQuestion,
     WaitlistEntry,
     attendee_fields,
     normalise_email,
@@ -167,6 +171,7 @@ class RegistrationAdmin(admin.ModelAdmin):
         "created_at",
         "seats_display",
         "waitlist_display",
+        "answers_display",
         "accept_any_workshop",
         "email_failed_at",
         "consent_given_at",
@@ -196,8 +201,11 @@ class RegistrationAdmin(admin.ModelAdmin):
             _("Attendee"),
             {
                 "fields": [
-                    ("email", "email_failed_at") if field.name == "email" else field.name
-                    for field in attendee_fields(ABOUT)
+                    *(
+                        ("email", "email_failed_at") if field.name == "email" else field.name
+                        for field in attendee_fields(ABOUT)
+                    ),
+                    "answers_display",
                 ]
             },
         ),
@@ -223,6 +231,18 @@ class RegistrationAdmin(admin.ModelAdmin):
 
     def has_export_permission(self, request):
         return request.user.has_perm(exports.EXPORT_PERMISSION)
+
+    @admin.display(description=_("answers to the event's own questions"))
+    def answers_display(self, registration):
+        answers = registration.answers.select_related("question")
+        if not answers:
+            return EMPTY
+        return format_html(
+            "<dl>{}</dl>",
+            format_html_join(
+                "", "<dt>{}</dt><dd>{}</dd>", ((a.question.label, a.shown) for a in answers)
+            ),
+        )
 
     @admin.display(description=_("seats"))
     def seats_display(self, registration):
@@ -599,8 +619,96 @@ LIST_FORMATS = [
 ]
 
 
+class StandardQuestionFormSet(BaseInlineFormSet):
+    """Every standard question, each with what the event asks: its own choice where it
+    made one, else the default (``DEFAULT_ASK``) as an unchanged row, saved only when
+    changed."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        chosen = set(self.queryset.values_list("field", flat=True)) if self.instance.pk else set()
+        self.initial_extra = [
+            {"field": field, "ask": ask}
+            for field, ask in DEFAULT_ASK.items()
+            if field not in chosen
+        ]
+
+
+class StandardQuestionInline(admin.TabularInline):
+    model = StandardQuestion
+    formset = StandardQuestionFormSet
+    fields = ["field", "ask"]
+    can_delete = False
+    max_num = len(DEFAULT_ASK)
+    verbose_name_plural = _(
+        "Standard questions: the name and e-mail are always asked; choose what else is"
+    )
+
+    def get_extra(self, request, obj=None, **kwargs):
+        chosen = set(obj.standard_questions.values_list("field", flat=True)) if obj else set()
+        return len([field for field in DEFAULT_ASK if field not in chosen])
+
+
+class QuestionForm(forms.ModelForm):
+    delete_answers = forms.BooleanField(
+        label=_("Yes, delete it with its answers"),
+        required=False,
+        help_text=_("Needed to delete a question that attendees have answered."),
+    )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        kind, choices = cleaned_data.get("kind"), cleaned_data.get("choices", "")
+        if kind in {Question.Kind.CHOICE, Question.Kind.CHOICES}:
+            if len([line for line in choices.splitlines() if line.strip()]) < 2:
+                self.add_error("choices", _("Give at least two choices, one per line."))
+        return cleaned_data
+
+
+class QuestionFormSet(BaseInlineFormSet):
+    """A question with answers is deleted only when the organiser confirms it, told how many
+    answers go with it."""
+
+    def clean(self):
+        super().clean()
+        for form in self.deleted_forms:
+            answers = form.instance.pk and Answer._base_manager.filter(question=form.instance)
+            count = answers.count() if answers else 0
+            if count and not form.cleaned_data.get("delete_answers"):
+                form.add_error(
+                    "delete_answers",
+                    ngettext(
+                        "One attendee has answered this question; the answer is deleted with "
+                        "it. Tick the box to delete both.",
+                        "%(count)d attendees have answered this question; their answers are "
+                        "deleted with it. Tick the box to delete them all.",
+                        count,
+                    )
+                    % {"count": count},
+                )
+
+
+class QuestionInline(admin.StackedInline):
+    model = Question
+    form = QuestionForm
+    formset = QuestionFormSet
+    fields = [("label", "kind", "required", "position"), "choices", "help_text", "delete_answers"]
+    extra = 0
+    verbose_name_plural = _(
+        "The event's own questions, asked after the standard ones in the order given"
+    )
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "choices":
+            kwargs["widget"] = forms.Textarea(attrs={"rows": 4, "cols": 60})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
 class EventAdmin(RefuseDeletingWhatAttendeesHold, programme_admin.EventAdmin):
-    """The event's page with its registrations, lists and every workshop's seats and waitlist."""
+    """The event's page with its registrations, lists and every workshop's seats and waitlist,
+    and, for organisers, what its registration form asks."""
+
+    inlines = [*programme_admin.EventAdmin.inlines, StandardQuestionInline, QuestionInline]
 
     readonly_fields = [
         *programme_admin.EventAdmin.readonly_fields,

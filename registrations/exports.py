@@ -59,7 +59,16 @@ from openpyxl.styles import Font
 
 from events.models import VENUE_TZ, Event, Workshop
 
-from .models import ABOUT, ExportRecord, Registration, Seat, WaitlistEntry, attendee_fields
+from .models import (
+    ABOUT,
+    Answer,
+    ExportRecord,
+    Question,
+    Registration,
+    Seat,
+    WaitlistEntry,
+    attendee_fields,
+)
 
 EXPORT_PERMISSION = "registrations.export_registrations"
 CHUNK_SIZE = 500  # rows fetched from the cursor at a time: what a list holds in memory
@@ -109,11 +118,22 @@ def block_heading(block) -> str:
 def attendee_list(event: Event, *, registrations=None) -> Listing:
     """Every registration of ``event`` (or those of the queryset ``registrations``).
 
-    A block's column holds the workshop the attendee sits in; for someone on
-    the event's waitlist, the workshop they wait for, marked as such. Two
-    queries: the blocks, then the registrations.
+    After the attendee's data, a column per question of the event's own with
+    each answer as shown; then a block's column holds the workshop the
+    attendee sits in; for someone on the event's waitlist, the workshop they
+    wait for, marked as such. Three queries: the blocks, the questions, then
+    the registrations.
     """
     blocks = list(event.blocks.all())
+    questions = list(Question.objects.filter(event=event))
+    answers = {
+        f"answer_{question.pk}": Subquery(
+            Answer.objects.filter(registration=OuterRef("pk"), question=question.pk).values(
+                "value"
+            )[:1]
+        )
+        for question in questions
+    }
     queryset = Registration.objects.filter(event=event)
     if registrations is not None:
         queryset = queryset.filter(pk__in=registrations.values("pk"))
@@ -134,9 +154,9 @@ def attendee_list(event: Event, *, registrations=None) -> Listing:
         for block in blocks
     }
     values = (
-        queryset.annotate(**seats, **waits)
+        queryset.annotate(**answers, **seats, **waits)
         .order_by("created_at", "pk")
-        .values_list(*ATTENDEE_FIELDS, *seats, *waits)
+        .values_list(*ATTENDEE_FIELDS, *answers, *seats, *waits)
         .iterator(chunk_size=CHUNK_SIZE)
     )
     # Columns with choices show the choice's label, as the admin does.
@@ -146,13 +166,16 @@ def attendee_list(event: Event, *, registrations=None) -> Listing:
         if field.choices
     }
     waiting = _("Waitlist: %(workshop)s")
-    details = len(ATTENDEE_FIELDS)
+    details = len(ATTENDEE_FIELDS) + len(questions)
 
     def rows():
         for row in values:
             row = list(row)
             for at, choices in labels.items():
                 row[at] = choices.get(row[at], row[at])
+            for n, question in enumerate(questions, start=len(ATTENDEE_FIELDS)):
+                if row[n] is not None:
+                    row[n] = Answer(question=question, value=row[n]).shown
             places = []
             for n in range(len(blocks)):
                 seat, wait = row[details + n], row[details + len(blocks) + n]
@@ -160,6 +183,7 @@ def attendee_list(event: Event, *, registrations=None) -> Listing:
             yield [*row[:details], *places]
 
     header = [field_label(Registration, name) for name in ATTENDEE_FIELDS]
+    header += [question.label for question in questions]
     header += [block_heading(block) for block in blocks]
     name = pgettext("file name", "attendees")
     if registrations is not None:

@@ -38,7 +38,7 @@ from events.models import Event, WorkshopBlock
 from events.selectors import add_speakers, blocks_with_workshops, event_seats
 
 from .forms import RegistrationForm
-from .selectors import event_is_fully_booked
+from .selectors import EventQuestions, event_is_fully_booked, event_questions
 from .templatetags.registration_form import option_parts
 
 TEMPLATE = "registrations/register.html"
@@ -88,6 +88,7 @@ class Kept:
 # process: some events at once, each in two languages, a few versions each.
 _pages = Kept(64)
 _blocks = Kept(64)
+_questions = Kept(64)
 
 
 def page(request, event: Event) -> HttpResponse:
@@ -157,7 +158,10 @@ def _render_pieces(request, event: Event, rows) -> list[str]:
             workshop.seats_taken = seats_taken.get(workshop.pk, workshop.seats_taken)
     add_speakers(blocks)
     form = RegistrationForm(
-        event=event, blocks=blocks, initial={"submission_token": _slot(SUBMISSION_TOKEN)}
+        event=event,
+        blocks=blocks,
+        questions=questions(event),
+        initial={"submission_token": _slot(SUBMISSION_TOKEN)},
     )
     html = render_to_string(
         TEMPLATE,
@@ -197,6 +201,17 @@ def blocks_to_check(event: Event) -> list[WorkshopBlock]:
     return blocks
 
 
+def questions(event: Event) -> EventQuestions:
+    """What ``event`` (read with ``with_programme_version``) asks, kept as its blocks are:
+    its questions count up the programme version too (registrations/triggers.py)."""
+    key = _blocks_key(event)
+    asked = _questions.get(key)
+    if asked is None:
+        asked = event_questions(event)
+        _questions.put(key, asked)
+    return asked
+
+
 def _blocks_key(event: Event) -> tuple:
     """The event's row and its programme version: what the blocks are built of."""
     return (
@@ -209,3 +224,4 @@ def forget() -> None:
     """Drop every kept page and programme (tests; the keys make it needless otherwise)."""
     _pages.clear()
     _blocks.clear()
+    _questions.clear()

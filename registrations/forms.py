@@ -13,8 +13,16 @@ from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, WorkshopBlock
 
-from .models import ABOUT, INVOICE, Registration, attendee_fields
-from .selectors import event_is_fully_booked
+from .models import (
+    ABOUT,
+    INVOICE,
+    INVOICE_QUESTION,
+    Question,
+    Registration,
+    StandardQuestion,
+    attendee_fields,
+)
+from .selectors import EventQuestions, event_is_fully_booked
 
 
 def validate_ean(value: str) -> None:
@@ -77,6 +85,31 @@ class WorkshopChoiceField(forms.TypedChoiceField):
         )
 
 
+def question_field(question: Question) -> forms.Field:
+    """The form field of a question of the event's own."""
+    common = {
+        "label": question.label,
+        "help_text": question.help_text,
+        "required": question.required,
+    }
+    Kind = Question.Kind
+    if question.kind == Kind.LONG_TEXT:
+        return forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), **common)
+    if question.kind == Kind.CHOICE:
+        choices = [(choice, choice) for choice in question.choice_list]
+        return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
+    if question.kind == Kind.CHOICES:
+        choices = [(choice, choice) for choice in question.choice_list]
+        return forms.MultipleChoiceField(
+            choices=choices, widget=forms.CheckboxSelectMultiple, **common
+        )
+    if question.kind == Kind.YES_NO:
+        return forms.ChoiceField(
+            choices=[("yes", _("Yes")), ("no", _("No"))], widget=forms.RadioSelect, **common
+        )
+    return forms.CharField(max_length=500, **common)
+
+
 class RegistrationForm(forms.ModelForm):
     """The attendee's data (``models.attendee_fields()``, each as its model field
     gives it unless declared below with the words the form uses), one workshop
@@ -89,7 +122,7 @@ class RegistrationForm(forms.ModelForm):
         help_text=_("We send the confirmation and your personal link here."),
     )
     phone = forms.CharField(
-        label=_("Phone (optional)"),
+        label=_("Phone"),
         max_length=30,
         required=False,
         validators=[
@@ -105,17 +138,16 @@ class RegistrationForm(forms.ModelForm):
         error_messages={"required": _("Choose how you are employed.")},
     )
     membership_number = forms.CharField(
-        label=_("DS membership number"),
+        label=_("Membership number"),
         max_length=20,
         required=False,
         validators=[RegexValidator(r"^\d+$", _("A membership number has digits only."))],
     )
     dietary_needs = forms.CharField(
-        label=_("Dietary needs and allergies (optional)"),
+        label=_("Dietary needs and allergies"),
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("The day has breakfast, lunch and cake. Tell us what you cannot eat."),
     )
 
     payer = forms.ChoiceField(
@@ -186,10 +218,12 @@ class RegistrationForm(forms.ModelForm):
         *args,
         event: Event,
         blocks: list[WorkshopBlock],
+        questions: EventQuestions,
         offers_waitlist: bool | None = None,
         **kwargs,
     ):
-        """``blocks`` with their workshops (``block.workshop_list``).
+        """``blocks`` with their workshops (``block.workshop_list``); ``questions``: what
+        the event asks (``selectors.event_questions``).
 
         ``offers_waitlist``: whether the waitlist's fields are there; by default
         when a block (by its workshops' seats) or the event is fully booked. A
@@ -207,15 +241,13 @@ class RegistrationForm(forms.ModelForm):
             reverse("events:privacy"),
             _("Read how we handle your data."),
         )
-        self.fields["membership_number"].required = event.requires_membership_number
-        if not event.requires_membership_number:
-            self.fields["membership_number"].label = _("DS membership number (optional)")
-        if event.is_free:
-            for field in attendee_fields(INVOICE):
-                del self.fields[field.name]
-        else:
-            self.fields["payer"].required = True
-            self.fields["payer"].error_messages["required"] = _("Choose who pays.")
+        self.questions = questions
+        self._ask_standard_questions(event, questions)
+        self.question_names = []
+        for question in questions.custom:
+            name = f"question_{question.pk}"
+            self.fields[name] = question_field(question)
+            self.question_names.append(name)
         for block in blocks:
             self.fields[self.block_field_name(block)] = WorkshopChoiceField(block=block)
         if offers_waitlist is None:
@@ -226,6 +258,47 @@ class RegistrationForm(forms.ModelForm):
         if not self.offers_waitlist:
             del self.fields["waitlist"]
             del self.fields["accept_any_workshop"]
+
+    def _ask_standard_questions(self, event: Event, questions: EventQuestions) -> None:
+        """The standard questions as the event asks them: left out, optional or required."""
+        Ask = StandardQuestion.Ask
+        optional = _("%(label)s (optional)")
+        membership = self.fields["membership_number"]
+        membership.label = questions.membership_number_label or _("Membership number")
+        dietary = self.fields["dietary_needs"]
+        dietary.help_text = " ".join(
+            part for part in (event.catering, str(_("Tell us what you cannot eat."))) if part
+        )
+        for field, ask in questions.ask.items():
+            names = (
+                [f.name for f in attendee_fields(INVOICE)] if field == INVOICE_QUESTION else [field]
+            )
+            if ask == Ask.NO or (field == INVOICE_QUESTION and event.is_free):
+                for name in names:
+                    del self.fields[name]
+            elif field == INVOICE_QUESTION:
+                self.fields["payer"].required = ask == Ask.REQUIRED
+                self.fields["payer"].error_messages["required"] = _("Choose who pays.")
+            else:
+                self.fields[field].required = ask == Ask.REQUIRED
+                if ask == Ask.OPTIONAL:
+                    self.fields[field].label = optional % {"label": self.fields[field].label}
+
+    @property
+    def answers(self) -> dict[int, str]:
+        """Question id -> the answer as stored (``models.Answer``), from a valid form; an
+        unanswered optional question has none."""
+        answers = {}
+        for question in self.questions.custom:
+            value = self.cleaned_data.get(f"question_{question.pk}")
+            if isinstance(value, list):
+                value = "\n".join(value)
+            if value not in ("", None, []):
+                answers[question.pk] = value
+        return answers
+
+    def question_fields(self):
+        return [self[name] for name in self.question_names]
 
     @staticmethod
     def block_field_name(block: WorkshopBlock) -> str:

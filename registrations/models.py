@@ -219,7 +219,8 @@ class Registration(models.Model):
         return f"{self.name} <{self.email}>"
 
     def attendee_answers(self, part: str = ABOUT) -> list[tuple[str, object]]:
-        """(label, answer as shown) for each of the attendee's data in ``part`` that is filled in."""
+        """(label, answer as shown) for each of the attendee's data in ``part`` that is filled
+        in; for ``ABOUT``, then the answers to the event's own questions."""
         answers = []
         for field in attendee_fields(part):
             value = getattr(self, field.attname)
@@ -228,6 +229,9 @@ class Registration(models.Model):
             if field.choices:
                 value = self._get_FIELD_display(field)
             answers.append((capfirst(field.verbose_name), value))
+        if part == ABOUT and self.pk:
+            for answer in self.answers.select_related("question"):
+                answers.append((answer.question.label, answer.shown))
         return answers
 
 
@@ -361,3 +365,145 @@ class ExportRecord(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} ({self.username}, {timezone.localtime(self.created_at):%Y-%m-%d %H:%M})"
+
+
+# Questions per event ----------------------------------------------------------------------
+
+# The standard questions an event chooses to ask, and what each asks by default.
+# "invoice" stands for the INVOICE part (who pays, EAN/CVR, …), asked on paid events.
+INVOICE_QUESTION = "invoice"
+
+
+class StandardQuestion(models.Model):
+    """Whether an event asks one of the standard questions, and whether it must be answered.
+
+    The name and e-mail address are always asked. An event without a row for a
+    question asks it as ``DEFAULT_ASK`` says.
+    """
+
+    class Field(models.TextChoices):
+        MEMBERSHIP_NUMBER = "membership_number", _("Membership number")
+        WORKPLACE = "workplace", _("Workplace")
+        JOB_TITLE = "job_title", _("Job title")
+        SECTOR = "sector", _("Employment")
+        PHONE = "phone", _("Phone")
+        DIETARY_NEEDS = "dietary_needs", _("Dietary needs")
+        INVOICE = INVOICE_QUESTION, _("Invoice details (paid events)")
+
+    class Ask(models.TextChoices):
+        NO = "no", _("Not asked")
+        OPTIONAL = "optional", _("Optional")
+        REQUIRED = "required", _("Required")
+
+    event = models.ForeignKey(
+        Event,
+        on_delete=models.CASCADE,
+        related_name="standard_questions",
+        verbose_name=_("event"),
+    )
+    field = models.CharField(_("question"), max_length=20, choices=Field.choices)
+    ask = models.CharField(_("asked"), max_length=10, choices=Ask.choices)
+
+    objects = scoped(organisation="event__organisation")
+
+    class Meta:
+        verbose_name = _("standard question")
+        verbose_name_plural = _("standard questions")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "field"], name="one_row_per_standard_question")
+        ]
+
+    def __str__(self):
+        return f"{self.get_field_display()}: {self.get_ask_display()}"
+
+
+DEFAULT_ASK = {
+    StandardQuestion.Field.MEMBERSHIP_NUMBER: StandardQuestion.Ask.OPTIONAL,
+    StandardQuestion.Field.WORKPLACE: StandardQuestion.Ask.REQUIRED,
+    StandardQuestion.Field.JOB_TITLE: StandardQuestion.Ask.REQUIRED,
+    StandardQuestion.Field.SECTOR: StandardQuestion.Ask.REQUIRED,
+    StandardQuestion.Field.PHONE: StandardQuestion.Ask.OPTIONAL,
+    StandardQuestion.Field.DIETARY_NEEDS: StandardQuestion.Ask.OPTIONAL,
+    StandardQuestion.Field.INVOICE: StandardQuestion.Ask.REQUIRED,
+}
+
+
+class Question(models.Model):
+    """A question of the event's own, asked on its registration form after the standard ones."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("Short text")
+        LONG_TEXT = "long_text", _("Long text")
+        CHOICE = "choice", _("One of several choices")
+        CHOICES = "choices", _("Several choices")
+        YES_NO = "yes_no", _("Yes or no")
+
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="questions", verbose_name=_("event")
+    )
+    label = models.CharField(_("question"), max_length=300)
+    help_text = models.CharField(_("help text"), max_length=500, blank=True)
+    kind = models.CharField(_("kind of answer"), max_length=10, choices=Kind.choices)
+    choices = models.TextField(
+        _("choices"),
+        blank=True,
+        help_text=_("For the kinds with choices: one choice per line, in the order shown."),
+    )
+    required = models.BooleanField(_("must be answered"), default=False)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    objects = scoped(organisation="event__organisation")
+
+    class Meta:
+        verbose_name = _("question of the event's own")
+        verbose_name_plural = _("questions of the event's own")
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def choice_list(self) -> list[str]:
+        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+    @property
+    def has_choices(self) -> bool:
+        return self.kind in {self.Kind.CHOICE, self.Kind.CHOICES}
+
+
+class Answer(models.Model):
+    """An attendee's answer to a question of the event's own; several choices one per line."""
+
+    registration = models.ForeignKey(
+        Registration,
+        on_delete=models.CASCADE,
+        related_name="answers",
+        verbose_name=_("registration"),
+    )
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, related_name="answers", verbose_name=_("question")
+    )
+    value = models.TextField(_("answer"), max_length=5000)
+
+    objects = scoped(attendees="registration__event__organisation")
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        ordering = ["question__position", "question__pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "question"], name="one_answer_per_question"
+            )
+        ]
+
+    def __str__(self):
+        return self.shown
+
+    @property
+    def shown(self) -> str:
+        """The answer as a person reads it: choices joined, yes/no in words."""
+        if self.question.kind == Question.Kind.YES_NO:
+            return str(_("Yes") if self.value == "yes" else _("No"))
+        return ", ".join(self.value.splitlines())

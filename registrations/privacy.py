@@ -2,7 +2,8 @@
 
 Retention (GDPR art. 5(1)(e)): ``RETENTION_DAYS_AFTER_EVENT`` days after an
 event's last day its attendees are anonymised: name, e-mail, phone, workplace,
-job title, membership number and dietary needs go; status, employment sector,
+job title, membership number, dietary needs and the answers to the event's own
+questions go; status, employment sector,
 seats and waitlist places stay, so counts and workshop statistics hold. The
 invoicing data of a paid event stays for the bookkeeping period
 (``BOOKKEEPING_RETENTION_YEARS`` after the event) and is then erased too.
@@ -68,6 +69,7 @@ def anonymise(registration: Registration, *, now: datetime.datetime | None = Non
             setattr(registration, field, _blank(field))
         registration.secret = new_secret()
         registration.anonymised_at = now
+        registration.answers.all().delete()
         update_fields = ["name", "email", *PERSONAL_FIELDS, "secret", "anonymised_at"]
         if registration.event.is_free and registration.invoice_data_erased_at is None:
             update_fields += _clear_invoice_data(registration, now)
@@ -173,6 +175,10 @@ def personal_data(registration: Registration) -> dict:
             "email_failed_at": registration.email_failed_at,
         },
         "invoice": {field: getattr(registration, field) for field in INVOICE_FIELDS},
+        "answers": [
+            {"question": answer.question.label, "answer": answer.value}
+            for answer in registration.answers.select_related("question")
+        ],
         "seats": [
             {
                 "block": seat.block.title,

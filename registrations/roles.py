@@ -8,7 +8,7 @@ A person works on an organisation's events with a role (``events.Membership``):
 - **organiser** (group "Arrangører"): the same, and runs the registrations:
   views and changes them (never deletes: a registration is cancelled, so its
   seats go to the waitlist through the seat service), views seats, exports
-  the attendee lists.
+  the attendee lists, and chooses what each event's form asks.
 
 Each role's permissions are those of its group, which ``manage.py
 setup_roles`` keeps exactly as written here. ``RoleBackend`` gives a person
@@ -44,6 +44,8 @@ ATTENDEES: dict[str, dict[str, tuple[str, ...]]] = {
     "registrations": {
         "registration": ("view", "change"),
         "seat": ("view",),
+        "standardquestion": ALL,
+        "question": ALL,
     },
 }
 # Permissions of their own (``Meta.permissions``), beyond add/change/delete/view.

@@ -2,13 +2,21 @@
 
 import hmac
 import re
+from dataclasses import dataclass
 
 from django.db.models import Prefetch
 from django.db.models.functions import Substr
 
 from events.models import Event, WorkshopSpeaker
 
-from .models import SECRET_LOOKUP_LENGTH, Registration, Seat
+from .models import (
+    DEFAULT_ASK,
+    SECRET_LOOKUP_LENGTH,
+    Question,
+    Registration,
+    Seat,
+    StandardQuestion,
+)
 
 # What new_secret() makes: URL-safe base64. Anything else is refused before the
 # database sees it (PostgreSQL refuses a NUL byte in a query with an error).
@@ -47,3 +55,24 @@ def event_is_fully_booked(event: Event) -> bool:
     if event.attendee_limit is None:
         return False
     return event.registrations.confirmed().count() >= event.attendee_limit
+
+
+@dataclass(frozen=True)
+class EventQuestions:
+    """What an event's registration form asks besides the name, address and workshops."""
+
+    ask: dict[str, str]  # each standard question -> StandardQuestion.Ask
+    custom: list[Question]  # the event's own questions, in their order
+    membership_number_label: str  # the organisation's word for it ("" for the default)
+
+
+def event_questions(event: Event) -> EventQuestions:
+    """The questions ``event`` asks (three queries): its standard questions, as it chose
+    them or by default (``DEFAULT_ASK``), and its own."""
+    chosen = dict(StandardQuestion.objects.filter(event=event).values_list("field", "ask"))
+    label = event.organisation.membership_number_label
+    return EventQuestions(
+        ask={field: chosen.get(field, default) for field, default in DEFAULT_ASK.items()},
+        custom=list(Question.objects.filter(event=event)),
+        membership_number_label=label,
+    )

@@ -54,7 +54,15 @@ from .exceptions import (
     RegistrationError,
     WorkshopFull,
 )
-from .models import ROW_LOCK, Registration, Seat, WaitlistEntry, attendee_fields, normalise_email
+from .models import (
+    ROW_LOCK,
+    Answer,
+    Registration,
+    Seat,
+    WaitlistEntry,
+    attendee_fields,
+    normalise_email,
+)
 from .privacy import anonymise
 from .selectors import event_is_fully_booked
 
@@ -147,13 +155,15 @@ def register(
     event: Event,
     attendee: Mapping,
     choices: Mapping[int, int],
+    answers: Mapping[int, str] | None = None,
     submission_token: uuid.UUID | None = None,
     waitlist: bool = False,
     accept_any_workshop: bool = False,
 ) -> Registration:
     """Register an attendee with one workshop in each of the event's blocks.
 
-    ``attendee``: the answers (``AttendeeDetails``). ``choices`` maps each
+    ``attendee``: the answers to the standard questions (``AttendeeDetails``);
+    ``answers``: to the event's own questions, by question id. ``choices`` maps each
     block's id to the chosen workshop's id. Returns the confirmed
     registration; a repeated ``submission_token`` (a double click, a
     resubmitted form) returns the registration it already made.
@@ -206,6 +216,10 @@ def register(
                 accept_any_workshop=accept_any_workshop
                 and status == Registration.Status.WAITLISTED,
                 **{**attendee, "email": email},
+            )
+            Answer.objects.bulk_create(
+                Answer(registration=registration, question_id=question_id, value=value)
+                for question_id, value in (answers or {}).items()
             )
             if status == Registration.Status.CONFIRMED:
                 Seat.objects.bulk_create(

@@ -18,6 +18,10 @@ concurrency tests show it). ``install`` also sets the counter from the seat
 rows (``RECOUNT``), so it is right after any migrate, whatever happened while
 the triggers were away.
 
+And ``VERSIONS``: a change to an event's questions (its own, or which
+standard ones it asks) counts up its ``events_programmeversion`` as a change
+to its programme does, so the registration form's kept pages show it at once.
+
 Concurrent writers are serialised before they get here (row locks on
 PostgreSQL, IMMEDIATE transactions on SQLite; see
 ``services.lock_event_and_workshops``), so the count a trigger sees is the
@@ -28,6 +32,7 @@ the machinery of events/triggers.py.
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from events.triggers import (
+    COUNT_UP,
     Action,
     Refusal,
     check_installed,
@@ -73,7 +78,27 @@ COUNTERS = [
         condition="NEW.workshop_id <> OLD.workshop_id",
     ),
 ]
-TRIGGERS = [*REFUSALS, *COUNTERS]
+# What the registration form asks counts up the event's programme version too, as
+# its programme does (events/triggers.py): the form's kept pages are keyed by it.
+QUESTION_TABLES = ["registrations_question", "registrations_standardquestion"]
+VERSIONS = [
+    Action(
+        f"version_{table.removeprefix('registrations_')}_{event.split()[0].lower()}",
+        table,
+        event,
+        COUNT_UP.format(events=events),
+    )
+    for table in QUESTION_TABLES
+    for event, events in [
+        ("INSERT", "SELECT NEW.event_id, 1 WHERE true"),
+        (
+            "UPDATE",
+            "SELECT DISTINCT e.id, 1 FROM events_event e WHERE e.id IN (NEW.event_id, OLD.event_id)",
+        ),
+        ("DELETE", "SELECT OLD.event_id, 1 WHERE true"),
+    ]
+]
+TRIGGERS = [*REFUSALS, *COUNTERS, *VERSIONS]
 
 RECOUNT = """
     UPDATE events_workshop SET seats_taken = (
@@ -92,7 +117,7 @@ OBSOLETE = [
     "workshop_capacity_covers_seats",
 ]
 
-TABLES = {"events_workshop", "registrations_seat"}
+TABLES = {"events_workshop", "events_programmeversion", "registrations_seat", *QUESTION_TABLES}
 
 
 def install(connection: BaseDatabaseWrapper) -> bool:

@@ -55,7 +55,11 @@ def register(request, slug):
     # always read (the service decides whether a seat is left); shown again
     # (with errors) with the programme as it is now, speakers and seats and all.
     form = RegistrationForm(
-        request.POST, event=event, blocks=form_cache.blocks_to_check(event), offers_waitlist=True
+        request.POST,
+        event=event,
+        blocks=form_cache.blocks_to_check(event),
+        questions=form_cache.questions(event),
+        offers_waitlist=True,
     )
     if not form.is_valid():
         return _registration_form_again(request, event)
@@ -64,6 +68,7 @@ def register(request, slug):
             event=event,
             attendee=services.AttendeeDetails.from_mapping(form.cleaned_data),
             choices=form.choices,
+            answers=form.answers,
             submission_token=form.cleaned_data["submission_token"],
             **form.waitlist_choices,
         )
@@ -93,7 +98,9 @@ def _registration_form_again(request, event, *, full_blocks=(), choice_errors=No
     """
     blocks = blocks_with_workshops(event)
     add_speakers(blocks)
-    form = RegistrationForm(request.POST, event=event, blocks=blocks)
+    form = RegistrationForm(
+        request.POST, event=event, blocks=blocks, questions=form_cache.questions(event)
+    )
     form.is_valid()
     form.mark_full(full_blocks)
     choice_errors = choice_errors or {}

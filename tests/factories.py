@@ -232,3 +232,8 @@ def upload(client, event, content: bytes, *, name="workshops.csv", fmt="0"):
 
 def csv_file(*rows: str) -> bytes:
     return ("\ufeff" + "\r\n".join([HEADER, *rows]) + "\r\n").encode()
+
+
+def personal_url(registration) -> str:
+    """The path of the attendee's personal page (the link only e-mails carry)."""
+    return reverse("registrations:personal", kwargs={"secret": registration.secret})

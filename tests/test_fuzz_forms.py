@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 
 from events.models import Event, Session, Speaker, Workshop, WorkshopBlock
 from registrations import services
-from registrations.models import Registration, Seat
+from registrations.models import Registration, Seat, StandardQuestion
 from tests.factories import make_block, make_event, make_session, make_speaker, make_workshop
 
 pytestmark = pytest.mark.django_db
@@ -180,7 +180,8 @@ def assert_answered(response):
 @pytest.fixture
 def world():
     """A paid two-block event with a full workshop, a registration, and another event."""
-    event = make_event(price=350, requires_membership_number=True, attendee_limit=50)
+    event = make_event(price=350, attendee_limit=50)
+    StandardQuestion.objects.create(event=event, field="membership_number", ask="required")
     blocks = [make_block(event), make_block(event, starts="13:00", ends="14:30")]
     workshops = [make_workshop(block, capacity=capacity) for block in blocks for capacity in (1, 3)]
     speaker = make_speaker()

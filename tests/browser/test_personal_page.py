@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from events.models import Event, Workshop
 from registrations import services
 from registrations.models import Registration, Seat, WaitlistEntry
+from tests.factories import personal_url
 
 pytestmark = pytest.mark.browser
 
@@ -65,7 +66,7 @@ def test_attendee_changes_a_workshop_joins_a_waitlist_and_cancels(live_server, p
     status = page.locator(".registration-summary dt:text-is('Status') + dd")
 
     # Open the personal link.
-    page.goto(live_server.url + registration.get_absolute_url())
+    page.goto(live_server.url + personal_url(registration))
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Din tilmelding")
     expect(status).to_have_text("Bekræftet")

@@ -70,6 +70,9 @@ def event_add_data(**fields) -> dict:
         "practical_information": "",
         **management("blocks", total=0),
         **management("sessions", total=0),
+        # The registration form's questions (registrations/admin.py adds them to the page).
+        **management("standard_questions", total=0),
+        **management("questions", total=0),
     }
     data.update(fields)
     return data

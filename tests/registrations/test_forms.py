@@ -9,6 +9,7 @@ from django.utils import translation
 from events.selectors import blocks_with_workshops
 from registrations.forms import RegistrationForm
 from registrations.models import ABOUT, INVOICE, attendee_fields
+from registrations.selectors import event_questions
 from tests.factories import make_programme
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +20,9 @@ def names(fields) -> list[str]:
 
 
 def registration_form(event, data=None) -> RegistrationForm:
-    return RegistrationForm(data, event=event, blocks=blocks_with_workshops(event))
+    return RegistrationForm(
+        data, event=event, blocks=blocks_with_workshops(event), questions=event_questions(event)
+    )
 
 
 def answers(event, **overrides) -> dict:

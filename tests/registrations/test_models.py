@@ -11,6 +11,7 @@ from registrations import exports, privacy
 from registrations.admin import RegistrationAdmin
 from registrations.forms import RegistrationForm
 from registrations.models import ABOUT, INVOICE, attendee_fields
+from registrations.selectors import event_questions
 from tests.factories import make_programme, make_registration
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +54,9 @@ def test_every_attendee_field_has_an_answer_here():
 def test_every_field_about_the_attendee_reaches_each_reader(paid_registration, field):
     event, registration = paid_registration
 
-    form = RegistrationForm(event=event, blocks=blocks_with_workshops(event))
+    form = RegistrationForm(
+        event=event, blocks=blocks_with_workshops(event), questions=event_questions(event)
+    )
     attendees = exports.attendee_list(event).tables[0]
     exported = dict(zip(attendees.header, next(iter(attendees.rows)), strict=True))
     personal_page = dict(registration.attendee_answers(ABOUT))
@@ -72,7 +75,9 @@ def test_every_field_about_the_attendee_reaches_each_reader(paid_registration, f
 def test_every_field_about_whom_to_invoice_reaches_each_reader(paid_registration, field):
     event, registration = paid_registration
 
-    form = RegistrationForm(event=event, blocks=blocks_with_workshops(event))
+    form = RegistrationForm(
+        event=event, blocks=blocks_with_workshops(event), questions=event_questions(event)
+    )
     personal_page = dict(registration.attendee_answers(INVOICE))
     download = privacy.personal_data(registration)
 

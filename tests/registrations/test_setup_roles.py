@@ -31,6 +31,11 @@ def test_setup_roles_gives_organisers_exactly_the_programme_permissions():
         "registrations.change_registration",
         "registrations.view_seat",
         "registrations.export_registrations",
+        *(
+            f"registrations.{action}_{model}"
+            for model in ("question", "standardquestion")
+            for action in ("add", "change", "delete", "view")
+        ),
     }
 
 
@@ -52,10 +57,10 @@ def test_setup_roles_run_again_removes_permissions_given_by_hand_and_says_so():
         f'"{PROGRAMME_EDITOR_GROUP}" has 28 permissions (0 added, 0 removed).',
         f'The group "{ORGANISER_GROUP}" exists.',
         "  - registrations.delete_registration",
-        f'"{ORGANISER_GROUP}" has 32 permissions (0 added, 1 removed).',
+        f'"{ORGANISER_GROUP}" has 40 permissions (0 added, 1 removed).',
     ]
     assert Group.objects.filter(name=ORGANISER_GROUP).count() == 1
-    assert group.permissions.count() == 32
+    assert group.permissions.count() == 40
 
 
 def test_setup_roles_reports_the_groups_it_created():
@@ -70,9 +75,9 @@ def test_setup_roles_reports_the_groups_it_created():
     )
     assert (lines[30], lines[-1]) == (
         f'Created the group "{ORGANISER_GROUP}".',
-        f'"{ORGANISER_GROUP}" has 32 permissions (32 added, 0 removed).',
+        f'"{ORGANISER_GROUP}" has 40 permissions (40 added, 0 removed).',
     )
-    assert len(lines) == 30 + 34
+    assert len(lines) == 30 + 42
 
 
 def test_a_programme_editor_gets_the_programme_and_nothing_of_the_attendees():

@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from registrations.models import Registration, Seat
+from registrations.models import Registration, Seat, StandardQuestion
 from tests.factories import make_programme
 
 pytestmark = pytest.mark.django_db
@@ -221,7 +221,8 @@ def test_free_event_has_no_invoice_fields(client):
 
 
 def test_membership_number_is_required_when_the_event_says_so(client):
-    event = make_programme(requires_membership_number=True)
+    event = make_programme()
+    StandardQuestion.objects.create(event=event, field="membership_number", ask="required")
 
     response = client.post(register_url(event), form_data(event))
 
@@ -230,12 +231,12 @@ def test_membership_number_is_required_when_the_event_says_so(client):
 
 def test_the_empty_form_follows_the_organisers_changes_to_the_event(client):
     """The empty form is rendered once per process for what it shows: event edits show at once."""
-    event = make_programme(price=0, requires_membership_number=False)
+    event = make_programme(price=0)
     before = client.get(register_url(event)).content.decode()
 
     event.price = 350
-    event.requires_membership_number = True
     event.save()
+    StandardQuestion.objects.create(event=event, field="membership_number", ask="required")
     after = client.get(register_url(event)).content.decode()
     with translation.override("en"):
         english = client.get(register_url(event)).content.decode()

@@ -8,6 +8,11 @@
   real workshop is the employment-focused casework workshop of seed 003.
 - KKR konference 2021 (seed 004): the free, online two-hour conference, complete.
 
+Each event belongs to its organiser (``ORGANISATIONS``): the association's
+region, the association nationally, the municipal council. What an
+organisation's record says beyond its name (addresses, the data controller)
+is made up and marked "(demo)"; the e-mail addresses are on example.org.
+
 Days lie in the future relative to the day the command runs, so that registration
 is open in the demo; the seeds' weekdays are kept (Socialrådgiverdage ran
 Wednesday–Thursday, the KKR conference on a Tuesday). Nothing here touches the
@@ -19,6 +24,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from events.models import Session
+from registrations.models import Question, StandardQuestion
 
 MONDAY, TUESDAY, WEDNESDAY, THURSDAY = range(4)
 
@@ -69,12 +75,36 @@ class BlockFacts:
 
 
 @dataclass(frozen=True)
+class OrganisationFacts:
+    name: str
+    short_name: str
+    contact_email: str
+    privacy_controller: str
+    organiser_login: str  # the username ``demo_admin`` gives the organisation's organiser
+    privacy_email: str = ""
+    sender_name: str = ""
+    reply_to: str = ""
+    membership_number_label: str = ""
+
+
+@dataclass(frozen=True)
+class QuestionFacts:
+    """A question of the event's own."""
+
+    label: str
+    kind: str
+    choices: tuple[str, ...] = ()
+    help_text: str = ""
+    required: bool = False
+
+
+@dataclass(frozen=True)
 class EventFacts:
     slug: str
     title: str
     summary: str
     description: str
-    organiser: str
+    organisation: OrganisationFacts
     contact_name: str
     contact_email: str
     first_day: datetime.date
@@ -86,12 +116,60 @@ class EventFacts:
     venue: str = ""
     address: str = ""
     practical_information: str = ""
-    requires_membership_number: bool = False
+    catering: str = ""
     attendee_limit: int | None = None
+    # How the event asks the standard questions it chooses for itself (field, ask);
+    # the others it asks as ``registrations.models.DEFAULT_ASK`` says.
+    standard_questions: tuple[tuple[str, str], ...] = ()
+    questions: tuple[QuestionFacts, ...] = ()
+
+    @property
+    def organiser(self) -> str:
+        return self.organisation.name
 
 
 def paragraphs(*texts: str) -> str:
     return "\n\n".join(texts)
+
+
+# --- The organisers -------------------------------------------------------------
+
+DS_MEMBERSHIP_NUMBER = "Medlemsnummer i DS"
+
+REGION_OEST = OrganisationFacts(
+    name="Dansk Socialrådgiverforening, Region Øst",
+    short_name="DS Region Øst",
+    contact_email="region.oest@example.org",
+    privacy_controller=(
+        "Dansk Socialrådgiverforening, Region Øst, Eksempelvej 2, 2300 København S (demo)"
+    ),
+    sender_name="DS Region Øst",
+    membership_number_label=DS_MEMBERSHIP_NUMBER,
+    organiser_login="arrangoer-region-oest",
+)
+DS = OrganisationFacts(
+    name="Dansk Socialrådgiverforening",
+    short_name="DS",
+    contact_email="ds@example.org",
+    privacy_controller="Dansk Socialrådgiverforening, Eksempelvej 3, 1253 København K (demo)",
+    privacy_email="persondata.ds@example.org",
+    sender_name="Dansk Socialrådgiverforening",
+    membership_number_label=DS_MEMBERSHIP_NUMBER,
+    organiser_login="arrangoer-ds",
+)
+KKR_MIDTJYLLAND = OrganisationFacts(
+    name="KKR Midtjylland",
+    short_name="KKR Midtjylland",
+    contact_email="kkr.midtjylland@example.org",
+    privacy_controller="KKR Midtjylland, sekretariatet, Eksempelvej 4, 8000 Aarhus C (demo)",
+    sender_name="KKR Midtjylland",
+    organiser_login="arrangoer-kkr",
+)
+ORGANISATIONS = (REGION_OEST, DS, KKR_MIDTJYLLAND)
+
+Field, Ask = StandardQuestion.Field, StandardQuestion.Ask
+# DS's days are for members: each attendee gives their membership number.
+DS_MEMBER_EVENT = ((Field.MEMBERSHIP_NUMBER, Ask.REQUIRED),)
 
 
 # --- Dates -------------------------------------------------------------------
@@ -401,7 +479,7 @@ def faglig_faellesskabsdag(today: datetime.date) -> EventFacts:
             "Workshopperne er inddelt i to blokke, således at du kommer til at deltage i to "
             "workshops foruden de to hovedoplæg. Bemærk, der er et begrænset antal pladser.",
         ),
-        organiser="Dansk Socialrådgiverforening, Region Øst",
+        organisation=REGION_OEST,
         contact_name="Sekretariatet, DS Region Øst",
         contact_email="region.oest@example.org",
         venue="Eksempelhuset, konferencesalen (demo)",
@@ -414,7 +492,9 @@ def faglig_faellesskabsdag(today: datetime.date) -> EventFacts:
         first_day=day,
         last_day=day,
         price=Decimal("350.00"),
-        requires_membership_number=True,
+        # The seed's programme: Morgenbrød 08.45, Frokost 12.30, Kage 14.30.
+        catering="Dagen byder på morgenbrød, frokost og kage.",
+        standard_questions=DS_MEMBER_EVENT,
         sessions=FF_SESSIONS,
         blocks=(
             BlockFacts("11.00", "12.30", "Workshops, blok 1", FF_BLOCK_1),
@@ -668,7 +748,7 @@ def socialraadgiverdage_2017(today: datetime.date) -> EventFacts:
             "Husk at søge din leder om deltagelse: når du har valgt dine workshops, kan du få "
             "et udkast til ansøgningen med titlerne på dine workshops.",
         ),
-        organiser="Dansk Socialrådgiverforening",
+        organisation=DS,
         contact_name="Sekretariatet for Socialrådgiverdage",
         contact_email="socialraadgiverdage@example.org",
         venue="Eksempel Kongrescenter (demo)",
@@ -680,7 +760,10 @@ def socialraadgiverdage_2017(today: datetime.date) -> EventFacts:
         first_day=first_day,
         last_day=first_day + datetime.timedelta(days=1),
         price=Decimal("2995.00"),
-        requires_membership_number=True,
+        catering=(
+            "Begge dage byder på morgenkaffe, frokost og eftermiddagskaffe, første dag med kage."
+        ),
+        standard_questions=DS_MEMBER_EVENT,
         sessions=SD17_SESSIONS,
         blocks=_sd17_blocks(),
     )
@@ -857,6 +940,52 @@ KKR_WORKSHOPS = (
 )
 
 
+# A municipal conference: no membership number; online, so no food and no dietary
+# needs; free, so no invoice. The employment (public, private, self-employed) is
+# asked as by default: private providers of social services come too.
+KKR_STANDARD_QUESTIONS = (
+    (Field.MEMBERSHIP_NUMBER, Ask.NO),
+    (Field.DIETARY_NEEDS, Ask.NO),
+    (Field.INVOICE, Ask.NO),
+)
+
+# The 19 municipalities of Region Midtjylland, in Danish alphabetical order (Aa as Å).
+MIDTJYLLAND_MUNICIPALITIES = (
+    "Favrskov",
+    "Hedensted",
+    "Herning",
+    "Holstebro",
+    "Horsens",
+    "Ikast-Brande",
+    "Lemvig",
+    "Norddjurs",
+    "Odder",
+    "Randers",
+    "Ringkøbing-Skjern",
+    "Samsø",
+    "Silkeborg",
+    "Skanderborg",
+    "Skive",
+    "Struer",
+    "Syddjurs",
+    "Viborg",
+    "Aarhus",
+)
+
+KKR_QUESTIONS = (
+    QuestionFacts(
+        label="Hvilken kommune arbejder du i?",
+        kind=Question.Kind.CHOICE,
+        choices=tuple(f"{name} Kommune" for name in MIDTJYLLAND_MUNICIPALITIES),
+        help_text="Arbejder du ikke i en kommune, så spring spørgsmålet over.",
+    ),
+    QuestionFacts(
+        label="Må vi kontakte dig om evalueringen af konferencen?",
+        kind=Question.Kind.YES_NO,
+    ),
+)
+
+
 def kkr_konference_2021(today: datetime.date) -> EventFacts:
     day = weekday_from(today, weeks=7, weekday=TUESDAY)
     return EventFacts(
@@ -887,7 +1016,7 @@ def kkr_konference_2021(today: datetime.date) -> EventFacts:
             "Med venlig hilsen\nTorben Hansen, borgmester i Randers og KKR-formand\n"
             "Steen Vindum, borgmester i Silkeborg og KKR-næstformand",
         ),
-        organiser="KKR Midtjylland",
+        organisation=KKR_MIDTJYLLAND,
         contact_name="Sekretariatet for KKR Midtjylland",
         contact_email="kkr.midtjylland@example.org",
         is_online=True,
@@ -899,6 +1028,8 @@ def kkr_konference_2021(today: datetime.date) -> EventFacts:
         first_day=day,
         last_day=day,
         price=Decimal("0.00"),
+        standard_questions=KKR_STANDARD_QUESTIONS,
+        questions=KKR_QUESTIONS,
         sessions=KKR_SESSIONS,
         blocks=(
             BlockFacts("16.55", "17.30", "Workshops i virtuelle break out rooms", KKR_WORKSHOPS),

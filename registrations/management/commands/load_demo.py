@@ -1,13 +1,20 @@
 """Load the three demo events of the seed documents: idempotent, and quick enough for every start.
 
-For each event (keyed on its slug):
+Each event's organisation (keyed on its name) is created the first time and
+brought in line with the facts when they differ; an organisation that matches
+is not written. Then, for each event (keyed on its slug):
 
-- an event that already has registrations is left exactly as it is: its
-  programme holds their seats, and moving its days would strand them;
-- an event whose fields and programme already match the facts is not written
-  at all, so a second run the same day changes nothing (not even primary keys);
-- otherwise its programme is deleted, the event updated or created, and the
-  programme created again with a handful of bulk inserts.
+- an event that already has registrations is left exactly as it is, its
+  questions too: its programme holds their seats, moving its days would
+  strand them, and their answers belong to its questions;
+- an event whose fields, programme and questions already match the facts is
+  not written at all, so a second run the same day changes nothing (not even
+  primary keys);
+- otherwise, when its fields or programme differ, its programme is deleted,
+  the event updated or created (in its organisation), and the programme
+  created again with a handful of bulk inserts, its speakers among its
+  organisation's; when its questions differ (the standard questions it
+  chooses, and its own), they are deleted and created again.
 
 The days move with today's date (see ``_demo_data.weekday_from``), so an event
 without registrations is rebuilt roughly once a week.
@@ -34,8 +41,16 @@ from events.models import (
     WorkshopBlock,
     WorkshopSpeaker,
 )
+from registrations.models import Question, StandardQuestion
 
-from ._demo_data import EventFacts, Person, WorkshopFacts, demo_events, hhmm
+from ._demo_data import (
+    EventFacts,
+    OrganisationFacts,
+    Person,
+    WorkshopFacts,
+    demo_events,
+    hhmm,
+)
 
 CREATED, REBUILT, UNCHANGED, KEPT = "created", "rebuilt", "unchanged", "kept"
 
@@ -55,8 +70,33 @@ class Command(BaseCommand):
             self.stdout.write(_summary_line(event, outcome))
 
 
+ORGANISATION_DETAILS = (
+    "short_name",
+    "contact_email",
+    "privacy_controller",
+    "privacy_email",
+    "sender_name",
+    "reply_to",
+    "membership_number_label",
+)
+
+
+def load_organisation(facts: OrganisationFacts) -> Organisation:
+    """The organisation named in ``facts``, made the first time; its details set to the
+    facts' when they differ (and only then written)."""
+    details = {name: getattr(facts, name) for name in ORGANISATION_DETAILS}
+    organisation, _created = Organisation.objects.get_or_create(name=facts.name, defaults=details)
+    changed = [name for name, value in details.items() if getattr(organisation, name) != value]
+    if changed:
+        for name in changed:
+            setattr(organisation, name, details[name])
+        organisation.save(update_fields=changed)
+    return organisation
+
+
 def load_event(facts: EventFacts, *, today: datetime.date) -> tuple[Event, str]:
     """Bring one demo event in line with its facts, unless it has registrations."""
+    organisation = load_organisation(facts.organisation)
     with transaction.atomic():
         # Lock the event row first (the order registrations.services keeps). On
         # PostgreSQL a registration being inserted needs a share lock on it, so one
@@ -64,29 +104,37 @@ def load_event(facts: EventFacts, *, today: datetime.date) -> tuple[Event, str]:
         event = Event.objects.select_for_update().filter(slug=facts.slug).first()
         if event is not None and event.registrations.exists():
             return event, KEPT
-        fields = _event_fields(facts, today=today)
-        if (
+        fields = _event_fields(facts, organisation=organisation, today=today)
+        programme_matches = (
             event is not None
             and all(getattr(event, name) == value for name, value in fields.items())
-            and _stored_programme(event) == _wanted_programme(facts)
-        ):
+            and _stored_programme(event) == _wanted_programme(facts, owner=organisation)
+        )
+        questions_match = event is not None and _stored_questions(event) == _wanted_questions(facts)
+        if programme_matches and questions_match:
             return event, UNCHANGED
-        if event is not None:
-            # Delete the old programme before the days move: the database refuses
-            # days that would leave a block or session outside the event.
-            event.sessions.all().delete()
-            event.blocks.all().delete()
-        event, created = Event.objects.update_or_create(slug=facts.slug, defaults=fields)
-        _create_programme(event, facts)
+        created = event is None
+        if not programme_matches:
+            if event is not None:
+                # Delete the old programme before the days move: the database refuses
+                # days that would leave a block or session outside the event.
+                event.sessions.all().delete()
+                event.blocks.all().delete()
+            event, created = Event.objects.update_or_create(slug=facts.slug, defaults=fields)
+            _create_programme(event, facts)
+        if not questions_match:
+            event.standard_questions.all().delete()
+            event.questions.all().delete()
+            _create_questions(event, facts)
         return event, CREATED if created else REBUILT
 
 
-def _event_fields(facts: EventFacts, *, today: datetime.date) -> dict:
+def _event_fields(facts: EventFacts, *, organisation: Organisation, today: datetime.date) -> dict:
     def midnight(day: datetime.date) -> datetime.datetime:
         return datetime.datetime.combine(day, datetime.time.min, tzinfo=VENUE_TZ)
 
     return {
-        "organisation": _organisation(facts),
+        "organisation": organisation,
         "title": facts.title,
         "summary": facts.summary,
         "description": facts.description,
@@ -104,14 +152,15 @@ def _event_fields(facts: EventFacts, *, today: datetime.date) -> dict:
         "attendee_limit": facts.attendee_limit,
         "price": facts.price,
         "practical_information": facts.practical_information,
-        "requires_membership_number": facts.requires_membership_number,
+        "catering": facts.catering,
         "status": Event.Status.PUBLISHED,
     }
 
 
 # --- Comparing what is stored with what is wanted --------------------------------
 # Both sides become the same plain tuples: speakers as (name, role, organisation,
-# link role) in order, sessions and blocks sorted by time.
+# link role, owning organisation's id) in order, sessions and blocks sorted by time;
+# standard questions sorted, the event's own in their order.
 
 
 def _links_of(workshop: WorkshopFacts) -> tuple[tuple[Person, str], ...]:
@@ -120,19 +169,24 @@ def _links_of(workshop: WorkshopFacts) -> tuple[tuple[Person, str], ...]:
     )
 
 
-def _link_key(person: Person, role: str) -> tuple:
-    return (person.name, person.role, person.organisation, role)
-
-
 def _stored_link_keys(links: Iterable[SpeakerLink]) -> tuple:
     ordered = sorted(links, key=lambda link: (link.position, link.pk))
     return tuple(
-        (link.speaker.name, link.speaker.role, link.speaker.organisation, link.role)
+        (
+            link.speaker.name,
+            link.speaker.role,
+            link.speaker.organisation,
+            link.role,
+            link.speaker.owner_id,
+        )
         for link in ordered
     )
 
 
-def _wanted_programme(facts: EventFacts) -> tuple:
+def _wanted_programme(facts: EventFacts, *, owner: Organisation) -> tuple:
+    def link_key(person: Person, role: str) -> tuple:
+        return (person.name, person.role, person.organisation, role, owner.pk)
+
     sessions = sorted(
         (
             facts.first_day + datetime.timedelta(days=item.day),
@@ -141,7 +195,7 @@ def _wanted_programme(facts: EventFacts) -> tuple:
             item.kind,
             item.title,
             item.description,
-            tuple(_link_key(person, SpeakerLink.Role.SPEAKER) for person in item.speakers),
+            tuple(link_key(person, SpeakerLink.Role.SPEAKER) for person in item.speakers),
         )
         for item in facts.sessions
     )
@@ -160,7 +214,7 @@ def _wanted_programme(facts: EventFacts) -> tuple:
                     workshop.room,
                     workshop.online_link,
                     workshop.theme,
-                    tuple(_link_key(person, role) for person, role in _links_of(workshop)),
+                    tuple(link_key(person, role) for person, role in _links_of(workshop)),
                 )
                 for position, workshop in enumerate(block.workshops, start=1)
             ),
@@ -218,19 +272,33 @@ def _stored_programme(event: Event) -> tuple:
     return tuple(sessions), tuple(blocks)
 
 
-# --- Writing ---------------------------------------------------------------------------
-
-
-def _organisation(facts: EventFacts) -> Organisation:
-    """The organisation holding the demo event, made the first time."""
-    organisation, _created = Organisation.objects.get_or_create(
-        name=facts.organiser,
-        defaults={
-            "contact_email": facts.contact_email,
-            "privacy_controller": facts.organiser,
-        },
+def _wanted_questions(facts: EventFacts) -> tuple:
+    standard = tuple(sorted((str(field), str(ask)) for field, ask in facts.standard_questions))
+    own = tuple(
+        (
+            position,
+            question.label,
+            question.help_text,
+            question.kind,
+            "\n".join(question.choices),
+            question.required,
+        )
+        for position, question in enumerate(facts.questions, start=1)
     )
-    return organisation
+    return standard, own
+
+
+def _stored_questions(event: Event) -> tuple:
+    standard = tuple(sorted(event.standard_questions.values_list("field", "ask")))
+    own = tuple(
+        event.questions.order_by("position", "pk").values_list(
+            "position", "label", "help_text", "kind", "choices", "required"
+        )
+    )
+    return standard, own
+
+
+# --- Writing ---------------------------------------------------------------------------
 
 
 def _speakers_for(people: Iterable[Person], *, owner: Organisation) -> dict[Person, Speaker]:
@@ -314,6 +382,25 @@ def _create_programme(event: Event, facts: EventFacts) -> None:
         WorkshopSpeaker(workshop=workshop, speaker=speakers[person], role=role, position=position)
         for workshop, (_block, _position, facts_of_workshop) in zip(workshops, placed, strict=True)
         for position, (person, role) in enumerate(_links_of(facts_of_workshop), start=1)
+    )
+
+
+def _create_questions(event: Event, facts: EventFacts) -> None:
+    StandardQuestion.objects.bulk_create(
+        StandardQuestion(event=event, field=field, ask=ask)
+        for field, ask in facts.standard_questions
+    )
+    Question.objects.bulk_create(
+        Question(
+            event=event,
+            label=question.label,
+            help_text=question.help_text,
+            kind=question.kind,
+            choices="\n".join(question.choices),
+            required=question.required,
+            position=position,
+        )
+        for position, question in enumerate(facts.questions, start=1)
     )
 
 
