@@ -25,13 +25,20 @@ class ProgrammeDay:
 
 
 def get_visible_event(*, slug: str, user) -> Event:
-    """The event members may see; drafts only for staff (preview). 404 otherwise."""
+    """The event members may see; a draft only for the people of its organisation (their
+    preview) and superusers. 404 otherwise."""
     event = Event.objects.filter(slug=slug).first()
     if event is None:
         raise Http404
-    if event.status == Event.Status.DRAFT and not (user.is_authenticated and user.is_staff):
+    if event.status == Event.Status.DRAFT and not previews_drafts_of(user, event.organisation_id):
         raise Http404
     return event
+
+
+def previews_drafts_of(user, organisation_id: int) -> bool:
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return False
+    return user.is_superuser or user.memberships.filter(organisation_id=organisation_id).exists()
 
 
 # Reads that every request of the registration form makes in a rush, written out once

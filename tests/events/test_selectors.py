@@ -61,3 +61,30 @@ def test_event_seats_are_each_workshops_seats_and_blocks_without_workshops():
 
     assert sorted(event_seats(event.pk), key=repr) == sorted(expected, key=repr)
     assert len(event_seats(event.pk)) == 2 * 4 + 1  # the workshops, and the empty block
+
+
+def test_a_draft_is_shown_to_the_people_of_its_organisation_and_to_superusers_only():
+    from django.contrib.auth.models import AnonymousUser, User
+
+    from events.selectors import get_visible_event
+    from tests.factories import make_member, make_organisation
+
+    draft = make_event(status=Event.Status.DRAFT)
+    own = User.objects.create_user("egen", is_staff=True)
+    make_member(own, organisation=draft.organisation)
+    other = User.objects.create_user("anden", is_staff=True)
+    make_member(other, organisation=make_organisation("KKR Midtjylland"))
+    boss = User.objects.create_superuser("chef")
+
+    def sees(user) -> bool:
+        try:
+            return get_visible_event(slug=draft.slug, user=user) == draft
+        except Http404:
+            return False
+
+    assert [sees(user) for user in (own, boss, other, AnonymousUser())] == [
+        True,
+        True,
+        False,
+        False,
+    ]
