@@ -686,6 +686,11 @@ class QuestionFormSet(BaseInlineFormSet):
                     )
                     % {"count": count},
                 )
+        # An error on a form marked for deletion alone does not stop the formset's save.
+        if any("delete_answers" in form.errors for form in self.deleted_forms):
+            raise ValidationError(
+                _("A question that attendees have answered was not deleted: see below.")
+            )
 
 
 class QuestionInline(admin.StackedInline):
