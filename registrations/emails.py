@@ -10,7 +10,13 @@ programme as an .ics file where the mail lists their workshops.
 
 Templates, per kind: ``emails/<kind>_subject.txt``, ``emails/<kind>.txt`` and
 ``emails/<kind>.html``, on the shared ``emails/base.txt`` and ``base.html``.
+
+Each mail comes from the event's organisation: its sender name on the site's
+address (``DEFAULT_FROM_EMAIL``, the one the mail server may send from), and
+replies go to the organisation's reply-to address or else the event's contact.
 """
+
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -20,7 +26,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from events.models import Event, WorkshopSpeaker
+from events.models import Event, Organisation, WorkshopSpeaker
 
 from . import calendar
 from .models import Registration, Seat, WaitlistEntry, normalise_email
@@ -78,6 +84,24 @@ def personal_url(registration: Registration) -> str:
     return absolute_url(reverse("registrations:personal", kwargs={"secret": registration.secret}))
 
 
+def sender(organisation: Organisation) -> str:
+    """The From header: the organisation's sender name (or else its name) on the address
+    of ``DEFAULT_FROM_EMAIL``.
+
+    The name is an organiser's free text: line breaks and other control characters
+    become spaces, so it can never start a header of its own, and ``formataddr``
+    quotes or encodes the rest (commas, quotes, Danish letters) as one display name.
+    """
+    name = organisation.sender_name or organisation.name
+    name = " ".join("".join(c if c.isprintable() else " " for c in name).split())
+    return formataddr((name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
+
+
+def reply_to(event: Event) -> list[str]:
+    """The Reply-To header: the organisation's reply-to address, or else the event's contact."""
+    return [event.organisation.reply_to or event.contact_email]
+
+
 def load_registration(registration_id: int) -> Registration | None:
     """The registration with everything its mails show, or None if it is gone."""
     seats = Seat.objects.select_related("workshop", "block").prefetch_related(
@@ -87,7 +111,7 @@ def load_registration(registration_id: int) -> Registration | None:
     )
     waits = WaitlistEntry.objects.select_related("workshop", "block")
     return (
-        Registration.objects.select_related("event")
+        Registration.objects.select_related("event__organisation")
         .prefetch_related(
             Prefetch("seats", queryset=seats.order_by("block__day", "block__starts", "block__pk")),
             Prefetch(
@@ -139,9 +163,9 @@ def build_message(registration: Registration, kind: str) -> EmailMultiAlternativ
         message = EmailMultiAlternatives(
             subject=subject,
             body=text,
-            from_email=settings.DEFAULT_FROM_EMAIL,
+            from_email=sender(event.organisation),
             to=[registration.email],
-            reply_to=[event.contact_email],
+            reply_to=reply_to(event),
             headers={"Auto-Submitted": "auto-generated"},
         )
         message.attach_alternative(html, "text/html")

@@ -238,7 +238,7 @@ class RegistrationForm(forms.ModelForm):
         self.fields["consent"].label = format_html(
             '{} <a href="{}">{}</a>',
             _("I agree that my details are processed to handle my registration."),
-            reverse("events:privacy"),
+            reverse("events:event_privacy", kwargs={"slug": event.slug}),
             _("Read how we handle your data."),
         )
         self.questions = questions

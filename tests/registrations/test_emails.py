@@ -2,6 +2,8 @@
 
 import datetime
 import smtplib
+from email import message_from_bytes, policy
+from email.headerregistry import Address
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -16,7 +18,15 @@ from django_tasks_db.models import DBTaskResult
 from events.models import Session
 from registrations import emails, services, tasks
 from registrations.models import Registration
-from tests.factories import make_block, make_event, make_session, make_speaker, make_workshop
+from tests.factories import (
+    make_block,
+    make_event,
+    make_organisation,
+    make_registration,
+    make_session,
+    make_speaker,
+    make_workshop,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -178,6 +188,110 @@ def test_confirmation_mail_in_danish_tells_everything_needed(
         "Venlig hilsen\n"
         "Dansk Socialrådgiverforening, Region Øst\n"
     )
+
+
+# --- sender and reply-to: the event's organisation ------------------------------------
+
+
+@pytest.fixture
+def site_sender(settings):
+    settings.DEFAULT_FROM_EMAIL = "fagdag <noreply@fagdag.example.org>"
+    return "noreply@fagdag.example.org"
+
+
+def mail_of_a_registration(event, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        make_registration(event)
+    [message] = mail.outbox
+    mail.outbox.clear()
+    return message
+
+
+def headers_of(message):
+    """The message as the mail server receives it, parsed back as a mail program would."""
+    return message_from_bytes(message.message().as_bytes(), policy=policy.default)
+
+
+def test_each_organisations_mails_carry_its_sender_name_and_reply_to(
+    site_sender, django_capture_on_commit_callbacks
+):
+    region_ost = make_organisation(
+        "Dansk Socialrådgiverforening, Region Øst",
+        sender_name="DS Region Øst",
+        reply_to="svar@regionost.example.org",
+    )
+    kl = make_organisation(
+        "Kommunernes Landsforening",
+        sender_name="KL Fagdage",
+        reply_to="fagdage@kl.example.org",
+    )
+
+    ost_mail = mail_of_a_registration(
+        make_event(organisation=region_ost), django_capture_on_commit_callbacks
+    )
+    kl_mail = mail_of_a_registration(
+        make_event(organisation=kl), django_capture_on_commit_callbacks
+    )
+
+    assert headers_of(ost_mail)["From"].addresses == (
+        Address("DS Region Øst", addr_spec=site_sender),
+    )
+    assert headers_of(ost_mail)["Reply-To"].addresses == (
+        Address("", addr_spec="svar@regionost.example.org"),
+    )
+    assert headers_of(kl_mail)["From"].addresses == (Address("KL Fagdage", addr_spec=site_sender),)
+    assert headers_of(kl_mail)["Reply-To"].addresses == (
+        Address("", addr_spec="fagdage@kl.example.org"),
+    )
+
+
+def test_without_a_sender_name_or_reply_to_the_organisations_name_and_events_contact_are_used(
+    site_sender, django_capture_on_commit_callbacks
+):
+    organisation = make_organisation("Dansk Socialrådgiverforening, Region Øst")
+    event = make_event(organisation=organisation, contact_email="lise@regionost.example.org")
+
+    message = mail_of_a_registration(event, django_capture_on_commit_callbacks)
+
+    assert message.reply_to == ["lise@regionost.example.org"]
+    # The comma and the Danish letters are encoded as one display name (RFC 2047).
+    assert message.message()["From"] == (
+        "=?utf-8?q?Dansk_Socialr=C3=A5dgiverforening=2C_Region_=C3=98st?= "
+        "<noreply@fagdag.example.org>"
+    )
+    assert headers_of(message)["From"].addresses == (
+        Address("Dansk Socialrådgiverforening, Region Øst", addr_spec=site_sender),
+    )
+
+
+def test_a_bare_default_from_address_gets_the_organisations_name(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.DEFAULT_FROM_EMAIL = "noreply@fagdag.example.org"
+    event = make_event(organisation=make_organisation("KL", sender_name="KL Fagdage"))
+
+    message = mail_of_a_registration(event, django_capture_on_commit_callbacks)
+
+    assert message.from_email == "KL Fagdage <noreply@fagdag.example.org>"
+
+
+def test_an_organisation_name_cannot_add_a_header_or_a_recipient(
+    site_sender, django_capture_on_commit_callbacks
+):
+    organisation = make_organisation(
+        'Foreningen "Nord", afd. 2\nBcc: eve@example.org\r\nX-Evil: 1',
+        reply_to="svar@nord.example.org",
+    )
+    event = make_event(organisation=organisation)
+
+    message = mail_of_a_registration(event, django_capture_on_commit_callbacks)
+
+    parsed = headers_of(message)
+    assert parsed["From"].addresses == (
+        Address('Foreningen "Nord", afd. 2 Bcc: eve@example.org X-Evil: 1', addr_spec=site_sender),
+    )
+    assert parsed["Bcc"] is None
+    assert parsed["X-Evil"] is None
 
 
 def test_confirmation_mail_has_an_html_part_in_danish(event, django_capture_on_commit_callbacks):
