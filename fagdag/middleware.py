@@ -103,9 +103,7 @@ class OrganisationScopeMiddleware:
         if self.admin_prefix is None:
             self.admin_prefix = reverse("admin:index")
         user = request.user
-        if not request.path.startswith(self.admin_prefix) or (
-            user.is_active and user.is_superuser
-        ):
+        if not request.path.startswith(self.admin_prefix) or (user.is_active and user.is_superuser):
             with scopes_disabled():
                 return self.get_response(request)
         if user.is_authenticated and user.is_active and user.is_staff:
