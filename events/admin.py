@@ -89,9 +89,15 @@ EMPTY = "–"
 
 
 class OfTheUsersOrganisations:
-    """The ``organisation`` (or ``owner``) is one of the user's; preset when they have one."""
+    """The ``organisation`` (or ``owner``) is one of the user's, preset when they have one,
+    and stays what it is once saved: moving an event would move its attendees' data to
+    another organisation's people."""
 
     organisation_field = "organisation"
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, self.organisation_field] if obj is not None else fields
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == self.organisation_field:

@@ -41,7 +41,7 @@ from django.utils.translation import gettext_lazy as _
 from events import admin as programme_admin
 from events.forms import WorkshopAdminForm
 from events.imports import WorkshopResource
-from events.models import Event, Workshop, WorkshopBlock
+from events.models import Event, Workshop, WorkshopBlock, organisation_scopes
 
 from . import exceptions, exports, services
 from .emails import queue_email
@@ -522,9 +522,16 @@ def subquery_count(queryset, *, per: str) -> Coalesce:
     return programme_admin.subquery_total(queryset, per=per, aggregate=Count("pk"))
 
 
-def sees_attendees(request) -> bool:
-    """Whether the user's role shows them registrations (organisers, not programme editors)."""
-    return request.user.has_perm("registrations.view_registration")
+def sees_attendees(request, event=None) -> bool:
+    """Whether the user's role shows them registrations (organisers, not programme
+    editors): of any event, or of ``event``, whose organisation they must be an
+    organiser of (a programme editor of one organisation may organise another)."""
+    user = request.user
+    if not user.has_perm("registrations.view_registration"):
+        return False
+    if event is None or user.is_superuser:
+        return True
+    return event.organisation_id in organisation_scopes(user)["attendees"]
 
 
 def registrations_url(**filters) -> str:
@@ -867,7 +874,7 @@ class EventAdmin(RefuseDeletingWhatAttendeesHold, programme_admin.EventAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        if obj is None or not sees_attendees(request):
+        if obj is None or not sees_attendees(request, obj):
             return fieldsets
         may_export = request.user.has_perm(exports.EXPORT_PERMISSION)
         registrations = ["registration_counts", *(["lists_links"] if may_export else [])]
@@ -913,6 +920,8 @@ class EventAdmin(RefuseDeletingWhatAttendeesHold, programme_admin.EventAdmin):
         if kind not in {list_kind for list_kind, _label in LISTS}:
             raise Http404("No such list.")
         event = get_object_or_404(Event, pk=object_id)
+        if not sees_attendees(request, event):
+            raise Http404  # a programme editor of the event's organisation: not its attendees
         return exports.export_response(request, kind=kind, fmt=fmt, event=event)
 
     def export_room_list_view(self, request, object_id, workshop_id, fmt):
@@ -921,6 +930,8 @@ class EventAdmin(RefuseDeletingWhatAttendeesHold, programme_admin.EventAdmin):
         workshop = get_object_or_404(
             Workshop.objects.select_related("block__event"), pk=workshop_id, block__event=object_id
         )
+        if not sees_attendees(request, workshop.block.event):
+            raise Http404
         return exports.export_response(
             request,
             kind=ExportRecord.Kind.ROOM_LIST,

@@ -582,8 +582,10 @@ def _raise_capacity_for_one_more(move: SeatMove, *, by) -> SeatMove:
             queryset=[target],
             action_flag=CHANGE,
             change_message=str(
-                _("Capacity raised from %(old)d to %(new)d to move %(name)s in (override).")
-                % {"old": old_capacity, "new": target.capacity, "name": move.registration.name}
+                # No attendee's name: the workshop's history is the programme's, which
+                # programme editors read; the registration's own history names the move.
+                _("Capacity raised from %(old)d to %(new)d to move an attendee in (override).")
+                % {"old": old_capacity, "new": target.capacity}
             ),
             single_object=True,
         )

@@ -316,9 +316,7 @@ def test_change_page_links_to_a_preview_of_the_draft_on_the_site(client, organis
     preview = client.get(view_on_site, follow=True)
 
     assert f'href="{view_on_site}"' in change_page
-    assert preview.redirect_chain == [
-        ("http://testserver" + reverse("events:detail", kwargs={"slug": event.slug}), 302)
-    ]
+    assert preview.redirect_chain == [(reverse("events:detail", kwargs={"slug": event.slug}), 302)]
     assert preview.status_code == 200
     assert "Næste års fagdag" in preview.content.decode()
 

@@ -278,7 +278,7 @@ def test_move_to_a_full_workshop_with_override_raises_its_capacity_and_records_i
             "workshop",
             str(other.pk),
             "arrangoer",
-            "Antal pladser hævet fra 2 til 3 for at flytte Anne ind (tilsidesat).",
+            "Antal pladser hævet fra 2 til 3 for at flytte en deltager ind (tilsidesat).",
         ),
     }
 

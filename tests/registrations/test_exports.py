@@ -10,6 +10,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.core.management import call_command
 from django.core.signals import request_finished
 from django.db import close_old_connections, connection
 from django.test import RequestFactory
@@ -30,6 +31,7 @@ INJECTION = '=HYPERLINK("http://x")'
 @pytest.fixture
 def exporter(client):
     """Staff with the export permission, logged in."""
+    call_command("setup_roles", stdout=io.StringIO())
     user = User.objects.create_user("eksport", password="x", is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="export_registrations"))
     make_member(user)  # an organiser of the events made here

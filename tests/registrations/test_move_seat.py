@@ -77,7 +77,7 @@ def test_move_seat_with_override_raises_the_capacity_by_one_and_records_it(event
     assert (entry.user, entry.object_id, entry.get_change_message()) == (
         organiser,
         str(other.pk),
-        "Antal pladser hævet fra 2 til 3 for at flytte Anne Steffensen ind (tilsidesat).",
+        "Antal pladser hævet fra 2 til 3 for at flytte en deltager ind (tilsidesat).",
     )
 
 
