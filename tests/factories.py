@@ -3,6 +3,7 @@ them, what the admin's pages and the spreadsheet import of workshops are sent.""
 
 import datetime
 import itertools
+import uuid
 
 from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -237,3 +238,24 @@ def csv_file(*rows: str) -> bytes:
 def personal_url(registration) -> str:
     """The path of the attendee's personal page (the link only e-mails carry)."""
     return reverse("registrations:personal", kwargs={"secret": registration.secret})
+
+
+def registration_form_data(event, **overrides) -> dict:
+    """What a member sends on ``event``'s registration form: the standard answers and the
+    first workshop of each block; ``overrides`` add or replace fields (None drops one)."""
+    data = {
+        "name": "Anne Steffensen",
+        "email": "anne@example.org",
+        "phone": "",
+        "workplace": "Glostrup Kommune",
+        "job_title": "Socialrådgiver",
+        "sector": "public",
+        "membership_number": "",
+        "dietary_needs": "Vegetar",
+        "consent": "on",
+        "submission_token": str(uuid.uuid4()),
+    }
+    for block in event.blocks.all():
+        data[f"block_{block.pk}"] = str(block.workshops.first().pk)
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}

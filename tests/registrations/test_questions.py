@@ -8,7 +8,6 @@ import io
 import itertools
 import json
 import re
-import uuid
 from html import unescape
 from html.parser import HTMLParser
 
@@ -27,6 +26,7 @@ from tests.factories import (
     inline_formset,
     make_programme,
     personal_url,
+    registration_form_data,
 )
 
 pytestmark = pytest.mark.django_db
@@ -120,22 +120,7 @@ def get_form(client, event_or_slug, language: str = "da") -> str:
 def attendee_data(event: Event, **overrides) -> dict:
     """What a member sends for ``event`` (free, asking the standard questions by default),
     with the first workshop of each block; ``overrides`` add or replace fields (None drops)."""
-    data = {
-        "name": "Anne Steffensen",
-        "email": "anne@example.org",
-        "phone": "",
-        "workplace": "Glostrup Kommune",
-        "job_title": "Socialrådgiver",
-        "sector": "public",
-        "membership_number": "",
-        "dietary_needs": "",
-        "consent": "on",
-        "submission_token": str(uuid.uuid4()),
-    }
-    for block in event.blocks.all():
-        data[f"block_{block.pk}"] = str(block.workshops.first().pk)
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
+    return registration_form_data(event, **{"dietary_needs": "", **overrides})
 
 
 def field(question: Question) -> str:

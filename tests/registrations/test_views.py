@@ -1,5 +1,4 @@
 import datetime
-import uuid
 
 import pytest
 from django.core import mail
@@ -8,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from registrations.models import Registration, Seat, StandardQuestion
-from tests.factories import make_programme
+from tests.factories import make_programme, registration_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -18,22 +17,7 @@ def register_url(event):
 
 
 def form_data(event, **overrides):
-    data = {
-        "name": "Anne Steffensen",
-        "email": "anne@example.org",
-        "phone": "",
-        "workplace": "Glostrup Kommune",
-        "job_title": "Socialrådgiver",
-        "sector": "public",
-        "membership_number": "",
-        "dietary_needs": "Vegetar",
-        "consent": "on",
-        "submission_token": str(uuid.uuid4()),
-    }
-    for block in event.blocks.all():
-        data[f"block_{block.pk}"] = str(block.workshops.first().pk)
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
+    return registration_form_data(event, **overrides)
 
 
 def paid_event(**fields):
