@@ -44,7 +44,7 @@ from events.imports import WorkshopResource
 from events.models import Event, Workshop, WorkshopBlock, organisation_scopes
 
 from . import exceptions, exports, services
-from .emails import queue_email
+from .emails import queue_email, renew_personal_link
 from .models import (
     ABOUT,
     DEFAULT_ASK,
@@ -411,10 +411,11 @@ class RegistrationAdmin(admin.ModelAdmin):
         description=_("Send the attendees their personal link by e-mail"), permissions=["change"]
     )
     def send_personal_link(self, request, queryset):
-        """The link goes to the attendee's address only: it never shows in the admin."""
+        """The link goes to the attendee's address only: it never shows in the admin. Every
+        earlier link of theirs stops working (``emails.renew_personal_link``)."""
         active = list(queryset.active())
         for registration in active:
-            queue_email(registration, "personal_link")
+            renew_personal_link(registration)
             self.log_change(request, registration, gettext("Personal link sent by e-mail."))
         self.message_user(
             request,

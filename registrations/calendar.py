@@ -7,7 +7,9 @@ time zone (Europe/Copenhagen) with its VTIMEZONE, so calendars show 09.30 as
 
 UIDs are stable, so a calendar that imports a newer file updates its entries
 instead of doubling them: a plenary session is ``session-<pk>@<site>``, and a
-workshop seat is ``seat-<registration pk>-<block pk>@<site>``. The seat's UID
+workshop seat is ``seat-<registration's calendar key>-<block pk>@<site>``
+(the key is random, so the file says nothing of how many registered, or whether
+the registration was saved at all: see views.confirmation_calendar). The seat's UID
 names the block, not the workshop, so after a change of workshop the new file
 replaces the old workshop in the calendar rather than adding a second one in
 the same time slot.
@@ -39,7 +41,7 @@ def session_uid(session: Session) -> str:
 
 
 def seat_uid(seat: Seat) -> str:
-    return f"seat-{seat.registration_id}-{seat.block_id}@{_uid_domain()}"
+    return f"seat-{seat.registration.calendar_key}-{seat.block_id}@{_uid_domain()}"
 
 
 def _place(event: Event) -> str:

@@ -11,6 +11,11 @@ programme as an .ics file where the mail lists their workshops.
 Templates, per kind: ``emails/<kind>_subject.txt``, ``emails/<kind>.txt`` and
 ``emails/<kind>.html``, on the shared ``emails/base.txt`` and ``base.html``.
 
+Each mail carries a personal link of its own, made when it is rendered
+(``models.PersonalLink``: only the link's digest is stored, the secret is
+in the mail alone). Whatever keeps a rendered mail to send it later holds that
+secret: keep it no longer than until the mail is sent.
+
 Each mail comes from the event's organisation: its sender name on the site's
 address (``DEFAULT_FROM_EMAIL``, the one the mail server may send from), and
 replies go to the organisation's reply-to address or else the event's contact.
@@ -29,7 +34,14 @@ from django.utils import translation
 from events.models import Event, Organisation, WorkshopSpeaker
 
 from . import calendar
-from .models import Registration, Seat, WaitlistEntry, normalise_email
+from .models import (
+    Registration,
+    Seat,
+    WaitlistEntry,
+    issue_personal_link,
+    normalise_email,
+    revoke_personal_links,
+)
 
 # Each kind of mail, and the status the registration must still have when the
 # task runs for the mail to make sense (None: any but cancelled). A mail whose
@@ -44,6 +56,7 @@ KINDS = {
     "online_links": Registration.Status.CONFIRMED,
     "reminder": Registration.Status.CONFIRMED,
     "personal_link": None,
+    "register_again": None,
 }
 # Kinds that list the attendee's workshops, and so carry them as a calendar file.
 CALENDAR_KINDS = {"confirmation", "changed", "promoted", "online_links", "reminder"}
@@ -55,7 +68,8 @@ def queue_email(registration: Registration, kind: str) -> None:
     Kinds: "confirmation", "changed", "cancelled", "promoted" (moved from a
     waitlist into a workshop, or confirmed from the event's waitlist),
     "waitlisted" (registered on the event's waitlist), "online_links",
-    "reminder" and "personal_link".
+    "reminder", "personal_link" and "register_again" (someone tried to register
+    the address again; nothing was changed).
     """
     if kind not in KINDS:
         raise ValueError(f"Unknown kind of e-mail: {kind!r}")
@@ -66,13 +80,25 @@ def queue_email(registration: Registration, kind: str) -> None:
 
 
 def send_personal_link(*, event: Event, email: str, request=None) -> None:
-    """Mail the personal link to the address if it holds an active registration; otherwise nothing.
+    """Mail a fresh personal link to the address if it holds an active registration;
+    otherwise nothing. Every earlier link stops working (``renew_personal_link``).
 
     The link is built from ``SITE_URL``, never from the request's host, so a
     forged Host header cannot put another site's address into the mail.
     """
     registration = event.registrations.active().filter(email=normalise_email(email)).first()
     if registration is not None:
+        renew_personal_link(registration)
+
+
+def renew_personal_link(registration: Registration) -> None:
+    """Revoke every personal link of the registration and mail a fresh one, in one transaction.
+
+    Between the two the attendee has no working link for as long as the mail
+    takes; an old link, lost or leaked, never works again.
+    """
+    with transaction.atomic():
+        revoke_personal_links(registration)
         queue_email(registration, "personal_link")
 
 
@@ -80,8 +106,8 @@ def absolute_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def personal_url(registration: Registration) -> str:
-    return absolute_url(reverse("registrations:personal", kwargs={"secret": registration.secret}))
+def personal_url(secret: str) -> str:
+    return absolute_url(reverse("registrations:personal", kwargs={"secret": secret}))
 
 
 def sender(organisation: Organisation) -> str:
@@ -139,9 +165,11 @@ def is_still_due(registration: Registration, kind: str) -> bool:
 
 
 def build_message(registration: Registration, kind: str) -> EmailMultiAlternatives:
-    """The mail of ``kind`` to the attendee, in the site's default language."""
+    """The mail of ``kind`` to the attendee, in the site's default language, with a
+    personal link made for it (``models.issue_personal_link``)."""
     event = registration.event
     seats = list(registration.seats.all())
+    secret = issue_personal_link(registration)
     context = {
         "kind": kind,
         "registration": registration,
@@ -150,10 +178,9 @@ def build_message(registration: Registration, kind: str) -> EmailMultiAlternativ
         "waitlist_entries": list(registration.waitlist_entries.all()),
         "changes_close": event.changes_close or event.starts_at,
         "changes_open": event.changes_are_open(),
-        "personal_url": personal_url(registration),
-        "letter_url": absolute_url(
-            reverse("registrations:letter", kwargs={"secret": registration.secret})
-        ),
+        "personal_url": personal_url(secret),
+        "letter_url": absolute_url(reverse("registrations:letter", kwargs={"secret": secret})),
+        "cancel_url": absolute_url(reverse("registrations:cancel", kwargs={"secret": secret})),
         "with_calendar": kind in CALENDAR_KINDS and bool(seats),
     }
     with translation.override(settings.LANGUAGE_CODE):

@@ -26,7 +26,17 @@ class EventFull(RegistrationError):
 
 
 class AlreadyRegistered(RegistrationError):
+    """The address has an active registration; ``status`` is what a new one would have had.
+
+    Never shown as such to whoever submitted: the views answer it as they answer
+    a new registration (see ``services.register``).
+    """
+
     message = _("This e-mail address is already registered for the event.")
+
+    def __init__(self, status: str | None = None):
+        super().__init__()
+        self.status = status
 
 
 class ChangesClosed(RegistrationError):

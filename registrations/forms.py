@@ -17,10 +17,12 @@ from .models import (
     ABOUT,
     INVOICE,
     INVOICE_QUESTION,
+    NAME_MAX_LENGTH,
     Question,
     Registration,
     StandardQuestion,
     attendee_fields,
+    validate_person_name,
 )
 from .selectors import EventQuestions, event_is_fully_booked
 
@@ -115,7 +117,9 @@ class RegistrationForm(forms.ModelForm):
     gives it unless declared below with the words the form uses), one workshop
     per block, consent, and the waitlist's choices."""
 
-    name = forms.CharField(label=_("Full name"), max_length=200)
+    name = forms.CharField(
+        label=_("Full name"), max_length=NAME_MAX_LENGTH, validators=[validate_person_name]
+    )
     email = forms.EmailField(
         label=_("E-mail"),
         max_length=254,

@@ -13,19 +13,19 @@ page, the JSON download, the admin, the exports and anonymisation. Adding a
 question is one field here (and its migration).
 """
 
+import hashlib
+import re
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, Workshop, WorkshopBlock, scoped
-
-SECRET_LOOKUP_LENGTH = 8
 
 # FOR NO KEY UPDATE, of the queried table only: it does not conflict with the
 # KEY SHARE locks PostgreSQL takes on a referenced row when another transaction
@@ -62,6 +62,34 @@ def attendee_fields(part: str | None = None) -> list[models.Field]:
     ]
 
 
+# A person's name, as the e-mails greet them ("Kære <name>"): one line, short, and
+# nothing a reader could follow (a web or e-mail address) or a browser could run.
+NAME_MAX_LENGTH = 100
+NOT_A_NAME = re.compile(
+    r"://|www\.|@|[<>{}\[\]\\/]"
+    r"|[a-z0-9-]\.(?:dk|com|net|org|eu|info|io|me|co|biz|app|link|online|site|xyz|top|ly)\b",
+    re.IGNORECASE,
+)
+
+
+def validate_person_name(value: str) -> None:
+    """A name and nothing else: one line, at most ``NAME_MAX_LENGTH`` characters, no web or
+    e-mail address and no markup (the name goes into the greeting of our e-mails)."""
+    if any(not character.isprintable() for character in value):
+        raise ValidationError(_("Write the name on one line."), code="line_break")
+    if len(value) > NAME_MAX_LENGTH:
+        raise ValidationError(
+            _("Write a name of at most %(limit)d characters."),
+            code="too_long",
+            params={"limit": NAME_MAX_LENGTH},
+        )
+    if NOT_A_NAME.search(value):
+        raise ValidationError(
+            _("Write only your name: no web address, e-mail address or special characters."),
+            code="not_a_name",
+        )
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
@@ -69,6 +97,17 @@ def normalise_email(email: str) -> str:
 def new_secret() -> str:
     """256 random bits, URL-safe: the key of the attendee's personal link."""
     return secrets.token_urlsafe(32)
+
+
+def secret_digest(secret: str) -> str:
+    """What is stored of a personal link's secret: its SHA-256, in hex."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_calendar_key() -> str:
+    """The part of a registration's calendar UIDs that names it: random, so that it says
+    nothing (not how many registered, nor whether a registration was saved)."""
+    return secrets.token_hex(16)
 
 
 class RegistrationQuerySet(models.QuerySet):
@@ -107,7 +146,9 @@ class Registration(models.Model):
         _("status"), max_length=12, choices=Status.choices, default=Status.CONFIRMED
     )
     # The attendee's data (``attendee_data``), in the order the form asks for it.
-    name = attendee_data(models.CharField(_("name"), max_length=200))
+    name = attendee_data(
+        models.CharField(_("name"), max_length=200, validators=[validate_person_name])
+    )
     email = attendee_data(models.EmailField(_("e-mail"), max_length=254))
     phone = attendee_data(models.CharField(_("phone"), max_length=30, blank=True))
     workplace = attendee_data(models.CharField(_("workplace"), max_length=200))
@@ -166,8 +207,8 @@ class Registration(models.Model):
             "The workshops whose links were last e-mailed, so they are sent once per choice."
         ),
     )
-    secret = models.CharField(
-        _("personal link key"), max_length=64, unique=True, default=new_secret, editable=False
+    calendar_key = models.CharField(
+        _("calendar key"), max_length=32, default=new_calendar_key, editable=False
     )
     submission_token = models.UUIDField(
         _("form submission token"), null=True, blank=True, unique=True, editable=False
@@ -205,11 +246,6 @@ class Registration(models.Model):
         ]
         indexes = [
             models.Index(fields=["event", "status"], name="registration_event_status"),
-            # Personal links are found by the first characters of their key and
-            # then compared whole in constant time (selectors.find_by_secret).
-            models.Index(
-                Substr("secret", 1, SECRET_LOOKUP_LENGTH), name="registration_secret_lookup"
-            ),
         ]
         # Attendee lists hold membership of a union and dietary needs that may
         # reveal health or religion: only staff with this permission take them.
@@ -233,6 +269,61 @@ class Registration(models.Model):
             for answer in self.answers.select_related("question"):
                 answers.append((answer.question.label, answer.shown))
         return answers
+
+
+class PersonalLink(models.Model):
+    """One personal link of a registration: only the SHA-256 of its secret is stored.
+
+    The secret (``new_secret``: 256 random bits) exists in one place only: the
+    e-mail that carries the link. ``issue_personal_link`` makes a fresh one each
+    time an e-mail is rendered (``emails.build_message``, at send time, in the
+    worker), stores its digest and puts the secret into that mail; nothing
+    else keeps it, so a copy of the database (a backup, a leaked dump) opens no
+    one's registration. A registration thus has one link per mail it was sent;
+    each keeps working (an attendee may click the link of any of their mails)
+    until ``revoke_personal_links``: "send my link again", "make a new link" on
+    the personal page and the admin's "send personal link" revoke every earlier
+    link, then the next mail carries a fresh one; anonymisation revokes them
+    all. A page opened with a link builds its own links (change, cancel, the
+    letter) from the secret in its address, never from the database.
+
+    A retried send renders the mail again and so issues another link: the
+    first, perhaps delivered after all, keeps working too. Found by the digest
+    of the secret presented (``selectors.find_by_secret``): a unique index, and
+    no timing difference that tells anything, since the digest of a guess says
+    nothing about the digests stored.
+    """
+
+    registration = models.ForeignKey(
+        Registration,
+        on_delete=models.CASCADE,
+        related_name="personal_links",
+        verbose_name=_("registration"),
+    )
+    digest = models.CharField(_("SHA-256 of the secret"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("made"), auto_now_add=True)
+
+    objects = scoped(attendees="registration__event__organisation")
+
+    class Meta:
+        verbose_name = _("personal link")
+        verbose_name_plural = _("personal links")
+
+    def __str__(self):
+        return f"{self.registration_id}: {self.digest[:8]}…"
+
+
+def issue_personal_link(registration: Registration) -> str:
+    """A fresh personal link's secret for ``registration``: its digest is stored, the
+    secret returned, to be put into one e-mail and nowhere else (``PersonalLink``)."""
+    secret = new_secret()
+    PersonalLink.objects.create(registration=registration, digest=secret_digest(secret))
+    return secret
+
+
+def revoke_personal_links(registration: Registration) -> None:
+    """Every link the registration had stops working (``PersonalLink``)."""
+    PersonalLink.objects.filter(registration=registration).delete()
 
 
 class Seat(models.Model):

@@ -22,7 +22,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
-from .models import ABOUT, INVOICE, Registration, attendee_fields, new_secret
+from .models import ABOUT, INVOICE, Registration, attendee_fields, revoke_personal_links
 
 ANONYMOUS_NAME = "Anonymiseret"
 
@@ -52,7 +52,7 @@ def anonymous_email(registration: Registration) -> str:
 def anonymise(registration: Registration, *, now: datetime.datetime | None = None) -> Registration:
     """Replace the attendee's personal data in place; keep status, seats and statistics.
 
-    The personal link's key is replaced too, so the old link opens nothing. A
+    Every personal link is revoked too, so no old link opens anything. A
     free event has no invoicing data to keep, so it goes at once; a paid
     event's stays until ``erase_invoice_data``. The admin's history of the
     registration loses the name and address it showed. Does nothing to a
@@ -67,10 +67,10 @@ def anonymise(registration: Registration, *, now: datetime.datetime | None = Non
         registration.email = anonymous_email(registration)
         for field in PERSONAL_FIELDS:
             setattr(registration, field, _blank(field))
-        registration.secret = new_secret()
+        revoke_personal_links(registration)
         registration.anonymised_at = now
         registration.answers.all().delete()
-        update_fields = ["name", "email", *PERSONAL_FIELDS, "secret", "anonymised_at"]
+        update_fields = ["name", "email", *PERSONAL_FIELDS, "anonymised_at"]
         if registration.event.is_free and registration.invoice_data_erased_at is None:
             update_fields += _clear_invoice_data(registration, now)
         registration.save(update_fields=[*update_fields, "updated_at"])

@@ -1,21 +1,20 @@
 """Reads of registrations."""
 
-import hmac
+import datetime
 import re
 from dataclasses import dataclass
 
 from django.db.models import Prefetch
-from django.db.models.functions import Substr
 
-from events.models import Event, WorkshopSpeaker
+from events.models import Event, Session, WorkshopBlock, WorkshopSpeaker
 
 from .models import (
     DEFAULT_ASK,
-    SECRET_LOOKUP_LENGTH,
     Question,
     Registration,
     Seat,
     StandardQuestion,
+    secret_digest,
 )
 
 # What new_secret() makes: URL-safe base64. Anything else is refused before the
@@ -37,17 +36,14 @@ def find_by_secret(secret: str) -> Registration | None:
         )
         .order_by("block__day", "block__starts")
     )
-    candidates = (
+    # Only the digest is stored (models.PersonalLink): the secret is looked up by
+    # its own digest, which tells a guesser nothing about the digests stored.
+    return (
         Registration.objects.select_related("event")
         .prefetch_related(Prefetch("seats", queryset=seats))
-        .annotate(secret_lookup=Substr("secret", 1, SECRET_LOOKUP_LENGTH))
-        .filter(secret_lookup=secret[:SECRET_LOOKUP_LENGTH])
+        .filter(personal_links__digest=secret_digest(secret))
+        .first()
     )
-    # The index narrows by 48 bits at most; the rest is compared in constant time.
-    for registration in candidates:
-        if hmac.compare_digest(registration.secret.encode(), secret.encode()):
-            return registration
-    return None
 
 
 def event_is_fully_booked(event: Event) -> bool:
@@ -76,3 +72,16 @@ def event_questions(event: Event) -> EventQuestions:
         custom=list(Question.objects.filter(event=event)),
         membership_number_label=label,
     )
+
+
+def day_hours(event: Event) -> list[tuple[datetime.date, datetime.time, datetime.time]]:
+    """Each day of the event with its programme's first start and last end (two queries);
+    a day with nothing on the programme is left out."""
+    hours: dict[datetime.date, tuple[datetime.time, datetime.time]] = {}
+    for model in (Session, WorkshopBlock):
+        for day, starts, ends in model.objects.filter(event=event).values_list(
+            "day", "starts", "ends"
+        ):
+            first, last = hours.get(day, (starts, ends))
+            hours[day] = (min(first, starts), max(last, ends))
+    return [(day, *hours[day]) for day in sorted(hours)]

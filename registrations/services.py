@@ -36,6 +36,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -173,21 +174,29 @@ def register(
     waitlisted, with the choices as the places they wait for; they are
     confirmed later by ``fill_free_seats`` in first-come order.
 
-    Raises ``RegistrationClosed``, ``AlreadyRegistered``, ``EventFull``,
-    ``InvalidChoices`` or ``WorkshopFull``, in that order of precedence; then
-    nothing is saved. Queues the confirmation (or waitlist) e-mail.
+    Raises ``RegistrationClosed``, ``EventFull``, ``InvalidChoices`` or
+    ``WorkshopFull``, in that order of precedence, and then, only when all
+    those would have let a new registration through, ``AlreadyRegistered``
+    for an address with an active registration (carrying the ``status`` the
+    new one would have had): a repeat meets exactly the refusals a new
+    registration meets, so the caller can answer both alike and never tell
+    whether an address is registered (views.register). Then nothing is saved,
+    but the address's owner is e-mailed ("register_again"). Queues the
+    confirmation (or waitlist) e-mail.
+
+    The earlier registration is looked up before inserting, never provoked
+    from the unique constraints (their refusal would put the address into
+    PostgreSQL's log); the constraints stay as the last guard against a
+    repeat committed between the look and the insert.
 
     Locks (``lock_event_and_workshops``): the event row with an attendee limit
     or when waitlisting; then the chosen workshops, or all the event's
     workshops when waitlisting, so that no seat frees unseen.
     """
     email = normalise_email(attendee["email"])
+    status = None
     try:
         with transaction.atomic():
-            # No look for an earlier registration first: the unique constraints
-            # (one active registration per e-mail, one per submission token)
-            # refuse the insert, and the refusal is explained below. Most
-            # submissions are new ones, and they save a query.
             if event.registration_state() != Event.RegistrationState.OPEN:
                 raise RegistrationClosed
             block_ids = event_block_ids(event.pk)
@@ -208,49 +217,99 @@ def register(
                 if not waitlist or not (event_full or all(w.block_id in blocked for w in full)):
                     raise WorkshopFull(full)
                 status = Registration.Status.WAITLISTED
-            registration = Registration.objects.create(
-                event=event,
-                status=status,
-                consent_given_at=timezone.now(),
-                submission_token=submission_token,
-                accept_any_workshop=accept_any_workshop
-                and status == Registration.Status.WAITLISTED,
-                **{**attendee, "email": email},
-            )
-            Answer.objects.bulk_create(
-                Answer(registration=registration, question_id=question_id, value=value)
-                for question_id, value in (answers or {}).items()
-            )
-            if status == Registration.Status.CONFIRMED:
-                Seat.objects.bulk_create(
-                    Seat(registration=registration, block_id=workshop.block_id, workshop=workshop)
-                    for workshop in workshops
-                )
-                queue_email(registration, "confirmation")
+            # Only now, after every check a new registration meets, so that a
+            # repeat is refused for the same reasons in the same order. Looked
+            # up rather than left to the unique constraints, whose refusal would
+            # write the address into PostgreSQL's log.
+            earlier = _earlier_registration(event, email, submission_token)
+            if earlier is not None and submission_token is not None:
+                if earlier.submission_token == submission_token:
+                    return earlier
+            if earlier is not None:
+                queue_email(earlier, "register_again")
             else:
-                WaitlistEntry.objects.bulk_create(
-                    WaitlistEntry(registration=registration, block_id=w.block_id, workshop=w)
-                    for w in workshops
+                return _create_registration(
+                    event=event,
+                    status=status,
+                    email=email,
+                    attendee=attendee,
+                    answers=answers,
+                    workshops=workshops,
+                    submission_token=submission_token,
+                    accept_any_workshop=accept_any_workshop,
                 )
-                queue_email(registration, "waitlisted")
-            return registration
     except (IntegrityError, RegistrationError) as refused:
-        # Nothing was saved. One look explains a refusal by what is there:
-        # this very submission, made earlier (a double click, a resubmitted
-        # form, perhaps committed by another request while this one waited
-        # for its locks), gets the same answer; otherwise another active
-        # registration with the e-mail address comes before any other reason
-        # (full workshops, wrong choices) but a closed registration.
+        # Nothing was saved. This very submission, made earlier (a double
+        # click, a resubmitted form, perhaps committed by another request
+        # while this one waited for its locks), gets the same answer.
         if submission_token is not None:
             earlier = Registration.objects.filter(submission_token=submission_token).first()
             if earlier is not None:
                 return earlier
-        if (
-            not isinstance(refused, RegistrationClosed)
-            and event.registrations.active().filter(email=email).exists()
-        ):
-            raise AlreadyRegistered from None
-        raise
+        if not isinstance(refused, IntegrityError):
+            raise
+        # The constraints, the last guard, refused a registration of the same
+        # address committed between our look and our insert (PostgreSQL, with
+        # no common lock): a repeat after all.
+        earlier = event.registrations.active().filter(email=email).first()
+        if earlier is None:
+            raise
+        with transaction.atomic():
+            queue_email(earlier, "register_again")
+    raise AlreadyRegistered(status=status)
+
+
+def _earlier_registration(
+    event: Event, email: str, submission_token: uuid.UUID | None
+) -> Registration | None:
+    """This submission made before, or else the address's active registration for the event."""
+    earlier = Q(event=event, email=email) & ~Q(status=Registration.Status.CANCELLED)
+    if submission_token is not None:
+        earlier |= Q(submission_token=submission_token)
+    candidates = list(Registration.objects.filter(earlier)[:2])
+    by_token = [
+        r for r in candidates if submission_token and r.submission_token == submission_token
+    ]
+    return (by_token or candidates or [None])[0]
+
+
+def _create_registration(
+    *,
+    event: Event,
+    status: str,
+    email: str,
+    attendee: Mapping,
+    answers: Mapping[int, str] | None,
+    workshops: list[Workshop],
+    submission_token: uuid.UUID | None,
+    accept_any_workshop: bool,
+) -> Registration:
+    """Save a new registration with its answers, seats or waitlist places; queue its e-mail."""
+    registration = Registration.objects.create(
+        event=event,
+        status=status,
+        consent_given_at=timezone.now(),
+        submission_token=submission_token,
+        accept_any_workshop=accept_any_workshop and status == Registration.Status.WAITLISTED,
+        **{**attendee, "email": email},
+    )
+    Answer.objects.bulk_create(
+        Answer(registration=registration, question_id=question_id, value=value)
+        for question_id, value in (answers or {}).items()
+    )
+    if status == Registration.Status.CONFIRMED:
+        Seat.objects.bulk_create(
+            Seat(registration=registration, block_id=workshop.block_id, workshop=workshop)
+            for workshop in workshops
+        )
+        queue_email(registration, "confirmation")
+    else:
+        WaitlistEntry.objects.bulk_create(
+            WaitlistEntry(registration=registration, block_id=w.block_id, workshop=w)
+            for w in workshops
+        )
+        queue_email(registration, "waitlisted")
+    return registration
 
 
 def _chosen_workshops(

@@ -1,16 +1,18 @@
 """Public registration pages. Thin: validate, call a service, turn its refusal into form errors."""
 
+import datetime
 import re
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from events.models import Event
+from events.models import Event, Workshop
 from events.selectors import (
     add_speakers,
     blocks_with_workshops,
@@ -18,9 +20,17 @@ from events.selectors import (
 )
 from events.templatetags.programme import speakers_line
 
-from . import emails, exceptions, form_cache, privacy, selectors, services
+from . import calendar, emails, exceptions, form_cache, privacy, selectors, services
 from .forms import CancelForm, ChangeSeatsForm, EraseForm, RegistrationForm, ResendLinkForm
-from .models import Registration
+from .models import (
+    INVOICE,
+    Answer,
+    Question,
+    Registration,
+    Seat,
+    WaitlistEntry,
+    new_calendar_key,
+)
 
 
 def _private(response, *, referrer_policy: str = "no-referrer"):
@@ -72,22 +82,74 @@ def register(request, slug):
             submission_token=form.cleaned_data["submission_token"],
             **form.waitlist_choices,
         )
-    except exceptions.AlreadyRegistered:
-        return render(
-            request,
-            "registrations/already_registered.html",
-            {
-                "event": event,
-                "form": ResendLinkForm(initial={"email": form.cleaned_data["email"]}),
-            },
-        )
+    except exceptions.AlreadyRegistered as repeat:
+        # Answered exactly as a new registration: the owner of the address has
+        # been e-mailed, and this browser learns nothing (services.register).
+        status, calendar_key = repeat.status, new_calendar_key()
     except exceptions.WorkshopFull as full:
         return _registration_form_again(request, event, full_blocks=full.block_ids)
     except exceptions.InvalidChoices as invalid:
         return _registration_form_again(request, event, choice_errors=invalid.errors)
     except exceptions.RegistrationError as refused:
         return _registration_form_again(request, event, choice_errors={0: refused.message})
-    return redirect("registrations:confirmation", slug=event.slug, secret=registration.secret)
+    else:
+        status, calendar_key = registration.status, registration.calendar_key
+    _remember_submission(request, event, form, status=status, calendar_key=calendar_key)
+    return redirect("registrations:confirmation", slug=event.slug)
+
+
+# How long the page after registering shows what was sent, to the browser that sent it.
+SUBMISSION_SHOWN_FOR = datetime.timedelta(minutes=30)
+
+
+def _submission_key(event) -> str:
+    return f"registrations:submitted:{event.pk}"
+
+
+def _remember_submission(request, event, form, *, status: str, calendar_key: str) -> None:
+    """Keep what this browser sent, for the page after registering (``confirmation``).
+
+    Only what was sent and the status it got: the same for a new registration
+    and for a repeat of a registered address, which must look alike. No
+    personal link: that goes to the e-mail address alone.
+    """
+    request.session[_submission_key(event)] = {
+        "until": (timezone.now() + SUBMISSION_SHOWN_FOR).timestamp(),
+        "status": status,
+        "calendar_key": calendar_key,
+        "attendee": dict(services.AttendeeDetails.from_mapping(form.cleaned_data)),
+        "answers": {str(pk): value for pk, value in form.answers.items()},
+        "workshops": sorted(form.choices.values()),
+    }
+
+
+def _submission(request, event):
+    """What this browser sent to ``event`` a short while ago, as an unsaved registration with
+    its seats or waitlist places and answers; None once ``SUBMISSION_SHOWN_FOR`` has passed."""
+    kept = request.session.get(_submission_key(event))
+    if not kept or kept["until"] < timezone.now().timestamp():
+        return None
+    registration = Registration(
+        event=event, status=kept["status"], calendar_key=kept["calendar_key"], **kept["attendee"]
+    )
+    workshops = Workshop.objects.select_related("block").filter(
+        pk__in=kept["workshops"], block__event=event
+    )
+    places = sorted(workshops, key=lambda w: (w.block.day, w.block.starts, w.block.pk))
+    questions = Question.objects.filter(event=event, pk__in=[int(pk) for pk in kept["answers"]])
+    answers = [
+        (question.label, Answer(question=question, value=kept["answers"][str(question.pk)]).shown)
+        for question in questions
+    ]
+    if registration.status == Registration.Status.CONFIRMED:
+        seats = [Seat(registration=registration, block=w.block, workshop=w) for w in places]
+        waits = []
+    else:
+        seats = []
+        waits = [
+            WaitlistEntry(registration=registration, block=w.block, workshop=w) for w in places
+        ]
+    return registration, seats, waits, answers
 
 
 def _registration_form_again(request, event, *, full_blocks=(), choice_errors=None):
@@ -119,30 +181,60 @@ def _registration_by_secret(secret: str) -> Registration:
     return registration
 
 
-def confirmation(request, slug, secret):
-    registration = _registration_by_secret(secret)
-    if registration.event.slug != slug:
+@require_http_methods(["GET"])
+def confirmation(request, slug):
+    """The page after registering: what this browser sent, for a short while, and no
+    personal link (that goes to the e-mail address only). Alike for a new registration
+    and a repeat of a registered address."""
+    event = _open_event(slug)
+    submission = _submission(request, event)
+    context = {"event": event, "registration": None}
+    if submission is not None:
+        registration, seats, waits, answers = submission
+        context.update(
+            registration=registration,
+            seats=seats,
+            waitlist_entries=waits,
+            extra_answers=answers,
+            invoice_answers=[] if event.is_free else registration.attendee_answers(INVOICE),
+            day_hours=selectors.day_hours(event),
+        )
+    return _private(render(request, "registrations/confirmation.html", context))
+
+
+@require_http_methods(["GET"])
+def confirmation_calendar(request, slug):
+    """The "Add to calendar" of the page after registering: the .ics of what this browser
+    chose, while ``confirmation`` shows it (the same file as the confirmation e-mail's)."""
+    event = _open_event(slug)
+    submission = _submission(request, event)
+    if submission is None or submission[0].status != Registration.Status.CONFIRMED:
         raise Http404
+    registration, seats, _waits, _answers = submission
+    response = HttpResponse(
+        calendar.build_calendar(
+            registration=registration,
+            seats=seats,
+            sessions=event.sessions.order_by("day", "starts", "pk"),
+        ),
+        content_type=f"{calendar.CONTENT_TYPE}; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{calendar.FILENAME}"'
+    return _private(response)
+
+
+def _personal_page(request, registration, secret, **forms):
+    """The attendee's own page, with ``forms`` (bound, with errors) in place of the blank ones.
+
+    Its links and forms carry the ``secret`` it was opened with: the database
+    holds only digests (``models.PersonalLink``).
+    """
     return _private(
         render(
             request,
-            "registrations/confirmation.html",
-            {
-                "registration": registration,
-                "event": registration.event,
-                "seats": registration.seats.all(),
-                "waitlist_entries": registration.waitlist_entries.select_related(
-                    "workshop", "block"
-                ),
-            },
-        )
-    )
-
-
-def _personal_page(request, registration, **forms):
-    """The attendee's own page, with ``forms`` (bound, with errors) in place of the blank ones."""
-    return _private(
-        render(request, "registrations/personal.html", _personal_context(registration, **forms)),
+            "registrations/personal.html",
+            _personal_context(registration, secret=secret, **forms),
+        ),
         referrer_policy="same-origin",
     )
 
@@ -167,7 +259,7 @@ def _personal_context(registration, **extra):
 @require_http_methods(["GET"])
 def personal(request, secret):
     registration = _registration_by_secret(secret)
-    return _personal_page(request, registration)
+    return _personal_page(request, registration, secret)
 
 
 @require_http_methods(["POST"])
@@ -196,14 +288,25 @@ def change(request, secret):
             form.add_error(None, refused.message)
         else:
             messages.success(request, _("Your workshops are changed. We have sent you an e-mail."))
-            return redirect("registrations:personal", secret=registration.secret)
+            return redirect("registrations:personal", secret=secret)
     registration = _registration_by_secret(secret)
-    return _personal_page(request, registration, change_form=form)
+    return _personal_page(request, registration, secret, change_form=form)
 
 
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def cancel(request, secret):
+    """Cancel the registration; on GET, the page that asks to confirm it (the e-mails'
+    "Was this not you? Cancel it here.")."""
     registration = _registration_by_secret(secret)
+    if request.method == "GET":
+        return _private(
+            render(
+                request,
+                "registrations/cancel.html",
+                _personal_context(registration, secret=secret),
+            ),
+            referrer_policy="same-origin",
+        )
     form = CancelForm(request.POST)
     if form.is_valid():
         try:
@@ -214,8 +317,27 @@ def cancel(request, secret):
             messages.success(
                 request, _("Your registration is cancelled. Your seats are given to others.")
             )
-            return redirect("registrations:personal", secret=registration.secret)
-    return _personal_page(request, registration, cancel_form=form)
+            return redirect("registrations:personal", secret=secret)
+    return _personal_page(request, registration, secret, cancel_form=form)
+
+
+@require_http_methods(["POST"])
+def renew_link(request, secret):
+    """The personal page's "Make a new link": every link so far stops working, this one
+    too, and a fresh one is e-mailed to the attendee's address, never shown here
+    (``emails.renew_personal_link``).
+
+    Whoever holds a leaked link can thus only lock themselves out: the new
+    link reaches the address alone.
+    """
+    registration = _registration_by_secret(secret)
+    emails.renew_personal_link(registration)
+    return redirect("registrations:link_renewed")
+
+
+@require_http_methods(["GET"])
+def link_renewed(request):
+    return _private(render(request, "registrations/link_renewed.html"))
 
 
 @require_http_methods(["GET", "POST"])
@@ -280,7 +402,7 @@ def letter(request, secret, as_text=False):
         render(
             request,
             "registrations/letter.html",
-            {"registration": registration, "event": event, "letter": text},
+            {"registration": registration, "event": event, "letter": text, "secret": secret},
         )
     )
 
@@ -310,7 +432,7 @@ def erase(request, secret):
         else:
             # The personal link is gone with the data: the answer is a page without it.
             return redirect("registrations:erased")
-    return _personal_page(request, registration, erase_form=form)
+    return _personal_page(request, registration, secret, erase_form=form)
 
 
 @require_http_methods(["GET"])

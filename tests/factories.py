@@ -235,9 +235,20 @@ def csv_file(*rows: str) -> bytes:
     return ("\ufeff" + "\r\n".join([HEADER, *rows]) + "\r\n").encode()
 
 
-def personal_url(registration) -> str:
-    """The path of the attendee's personal page (the link only e-mails carry)."""
-    return reverse("registrations:personal", kwargs={"secret": registration.secret})
+def personal_secret(registration) -> str:
+    """The secret of a working personal link of the registration, made as an e-mail makes
+    one (only e-mails carry it: the database holds its digest); the same one for the same
+    instance, so that a test's links agree with those on the page it opens."""
+    from registrations.models import issue_personal_link
+
+    if "_test_secret" not in registration.__dict__:
+        registration.__dict__["_test_secret"] = issue_personal_link(registration)
+    return registration.__dict__["_test_secret"]
+
+
+def personal_url(registration, name: str = "personal") -> str:
+    """The path of the attendee's personal page (the link only e-mails carry), by a fresh link."""
+    return reverse(f"registrations:{name}", kwargs={"secret": personal_secret(registration)})
 
 
 def registration_form_data(event, **overrides) -> dict:

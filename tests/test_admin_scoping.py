@@ -78,7 +78,7 @@ from import_export.tmp_storages import TempFolderStorage
 
 from events.models import Event, Membership, Organisation, Workshop
 from registrations import services
-from registrations.models import ExportRecord, Registration
+from registrations.models import ExportRecord, Registration, secret_digest
 from tests.factories import (
     IMPORT_URL,
     csv_file,
@@ -90,6 +90,7 @@ from tests.factories import (
     make_session,
     make_speaker,
     make_workshop,
+    personal_secret,
 )
 
 pytestmark = pytest.mark.django_db
@@ -433,7 +434,11 @@ def make_world() -> World:
     models_ = scoped_models()
     a.objects = objects_of(a.organisation, models_)
     b.objects = objects_of(b.organisation, models_)
-    secrets = {r.secret: f"personal-link key of {r.name}" for r in Registration.objects.all()}
+    secrets = {}
+    for registration in Registration.objects.all():
+        secret = personal_secret(registration)
+        secrets[secret] = f"personal-link key of {registration.name}"
+        secrets[secret_digest(secret)] = f"personal-link digest of {registration.name}"
 
     b_attendees = {s: "attendee data of B" for s in attendee_strings("B")}
     a_attendees = {s: "attendee data of A" for s in attendee_strings("A")}

@@ -16,7 +16,7 @@ from django.urls import reverse
 from fagdag.ratelimit import client_address, ratelimit_key
 from registrations import services
 from registrations.models import Registration
-from tests.factories import make_programme
+from tests.factories import make_programme, personal_secret
 from tests.registrations.test_services import attendee
 from tests.registrations.test_views import form_data, register_url
 
@@ -167,8 +167,8 @@ def test_personal_link_pages_share_one_limit(client, settings):
     anne = services.register(
         event=event, attendee=attendee(), choices={block.pk: block.workshops.first().pk}
     )
-    personal = reverse("registrations:personal", kwargs={"secret": anne.secret})
-    change = reverse("registrations:change", kwargs={"secret": anne.secret})
+    personal = reverse("registrations:personal", kwargs={"secret": personal_secret(anne)})
+    change = reverse("registrations:change", kwargs={"secret": personal_secret(anne)})
     guessed = reverse("registrations:personal", kwargs={"secret": "gaet" * 8})
 
     statuses = [

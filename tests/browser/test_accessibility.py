@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 from events.models import Event, Workshop
 from registrations import services
 from registrations.models import Registration
-from tests.factories import personal_url
+from tests.factories import personal_secret, personal_url
 
 pytestmark = pytest.mark.browser
 
@@ -143,7 +143,7 @@ def test_confirmation_page(demo, page):
     page.locator("#id_consent").check()
     page.get_by_role("button", name="Tilmeld").click()
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("Tak for din tilmelding")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tjek din e-mail")
     assert_no_axe_violations(page, "the confirmation page")
 
 
@@ -187,7 +187,7 @@ def test_erase_form_with_errors_and_the_erased_page(demo, page):
 def test_letter_page(demo, page):
     registration = registered(PAID)
     try:
-        url = reverse("registrations:letter", kwargs={"secret": registration.secret})
+        url = reverse("registrations:letter", kwargs={"secret": personal_secret(registration)})
     except NoReverseMatch:
         pytest.fail("The letter page (registrations:letter) does not exist yet.", pytrace=False)
 
@@ -212,7 +212,7 @@ def test_resend_link_pages(demo, page):
     assert_no_axe_violations(page, "the page after sending the link")
 
 
-def test_already_registered_page(demo, page):
+def test_a_repeat_of_a_registered_address_gets_the_confirmation_page(demo, page):
     registered(ONLINE)
     page.goto(f"{demo}/tilmelding/{ONLINE}/")
     for fieldset in page.locator("fieldset.workshop-block").all():
@@ -225,8 +225,21 @@ def test_already_registered_page(demo, page):
     page.locator("#id_consent").check()
     page.get_by_role("button", name="Tilmeld").click()
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("Du er allerede tilmeldt")
-    assert_no_axe_violations(page, "the already-registered page")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tjek din e-mail")
+    assert_no_axe_violations(page, "the page after a repeat of a registered address")
+
+
+def test_cancel_page_and_the_page_after_a_new_link(demo, page):
+    registration = registered(PAID)
+    page.goto(demo + personal_url(registration, "cancel"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Afmeld din tilmelding")
+    assert_no_axe_violations(page, "the cancel page")
+
+    page.goto(demo + personal_url(registration))
+    page.get_by_role("button", name="Lav et nyt link").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tjek din e-mail")
+    assert_no_axe_violations(page, "the page after making a new link")
 
 
 def test_registration_closed_page(demo, page):
@@ -327,7 +340,7 @@ def test_keyboard_only_registration_with_visible_focus(demo, page):
     assert chosen_blocks == block_names
     page.keyboard.press("Enter")
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("Tak for din tilmelding")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tjek din e-mail")
     registration = Registration.objects.get(email="anne@example.org")
     assert registration.seats.count() == 2
     assert registration.ean == "5798000000001"

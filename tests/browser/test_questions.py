@@ -76,7 +76,7 @@ def register_answering(page, live_server, event) -> None:
     question.get_by_label(CHOSEN, exact=True).check()
     page.locator("#id_consent").check()
     page.get_by_role("button", name="Tilmeld dig").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Tak for din tilmelding")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tjek din e-mail")
 
 
 def download_attendee_list(page, live_server, event) -> bytes:

@@ -9,8 +9,11 @@ fails the test.
 """
 
 import io
+import re
+from urllib.parse import urlsplit
 
 import pytest
+from django.core import mail
 from django.core.management import call_command
 from playwright.sync_api import expect
 
@@ -109,8 +112,10 @@ def fill_in_with_the_keyboard(page, *, workshops: dict[str, str]) -> list[str]:
 
 
 def test_member_registers_with_the_keyboard_only_and_the_programme_shows_one_seat_fewer(
-    event, live_server, page
+    event, live_server, page, settings
 ):
+    # The e-mails are sent as soon as they are queued, into Django's outbox.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     first_block, second_block = event.blocks.all()
     first_choice = first_block.workshops.all()[1]
     second_choice = second_block.workshops.all()[3]
@@ -127,11 +132,18 @@ def test_member_registers_with_the_keyboard_only_and_the_programme_shows_one_sea
     assert sorted(done) == sorted([*block_fields, *ANSWERS, "sector", "payer", "consent"])
     page.keyboard.press("Enter")
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("Tak for din tilmelding")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tjek din e-mail")
     chosen = page.locator(".chosen-workshops li")
     expect(chosen).to_have_count(2)
     expect(chosen.nth(0)).to_contain_text(first_choice.title)
     expect(chosen.nth(1)).to_contain_text(second_choice.title)
+    # The page carries no personal link: that is in the e-mail only.
+    assert "/tilmelding/min/" not in page.content()
+    [confirmation] = [m for m in mail.outbox if m.to == [ANSWERS["email"]]]
+    [link] = set(re.findall(r"https?://\S+/tilmelding/min/[\w-]+/", confirmation.body))
+    page.goto(live_server.url + urlsplit(link).path)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Din tilmelding")
+    expect(page.locator(".chosen-workshops")).to_contain_text(first_choice.title)
     registration = Registration.objects.get()
     assert (
         registration.status,

@@ -1,6 +1,7 @@
 """E-mails to attendees: content in Danish, the calendar file, and delivery through the task queue."""
 
 import datetime
+import re
 import smtplib
 from email import message_from_bytes, policy
 from email.headerregistry import Address
@@ -16,7 +17,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from events.models import Session
-from registrations import emails, services, tasks
+from registrations import emails, selectors, services, tasks
 from registrations.models import Registration
 from tests.factories import (
     make_block,
@@ -119,8 +120,12 @@ def register(event, *titles, email="anne@example.org", name="Anne Steffensen", *
     )
 
 
-def personal_url(registration):
-    return SITE + reverse("registrations:personal", kwargs={"secret": registration.secret})
+def personal_url(message, registration):
+    """The personal link ``message`` carries (each mail makes its own), checked to open
+    ``registration``."""
+    [secret] = set(re.findall(r"/tilmelding/min/([A-Za-z0-9_-]{43})/", message.body))
+    assert selectors.find_by_secret(secret) == registration
+    return SITE + reverse("registrations:personal", kwargs={"secret": secret})
 
 
 def html_of(message):
@@ -175,10 +180,12 @@ def test_confirmation_mail_in_danish_tells_everything_needed(
         "Praktisk information:\n"
         "Tag bus 5A til Glostrup Station.\n"
         "\n"
-        f"Dit personlige link: {personal_url(registration)}\n"
+        f"Dit personlige link: {personal_url(message, registration)}\n"
         "Der kan du se din tilmelding, skifte workshops eller afmelde dig, indtil "
         "arrangementet begynder, og få et brev til din leder, hvor du beder om at måtte deltage.\n"
         "Del ikke linket med andre: alle med linket kan se din tilmelding.\n"
+        "\n"
+        f"Var det ikke dig? Afmeld her: {personal_url(message, registration)}afmeld/\n"
         "\n"
         "Den vedhæftede kalenderfil (program.ics) lægger dit program i din kalender: "
         "plenumpunkterne og dine workshops. Den erstatter en fil, du eventuelt har fået fra os før.\n"
@@ -302,7 +309,7 @@ def test_confirmation_mail_has_an_html_part_in_danish(event, django_capture_on_c
     assert '<html lang="da">' in html
     assert "Tak for din tilmelding til Faglig Fællesskabsdag." in html
     assert "Tirsdag 7. maj 11.00–12.30: <strong>Udsatte børn</strong><br>Lokale: Lokale 2" in html
-    assert f'<a href="{personal_url(registration)}"' in html
+    assert f'<a href="{personal_url(mail.outbox[0], registration)}"' in html
     assert '<a href="mailto:kontakt@example.org">kontakt@example.org</a>' in html
 
 
@@ -331,8 +338,8 @@ def test_confirmation_calendar_holds_the_plenary_items_and_the_chosen_workshops(
         [
             f"session-{welcome.pk}@fagdag.example.org",
             f"session-{keynote.pk}@fagdag.example.org",
-            f"seat-{registration.pk}-{morning.pk}@fagdag.example.org",
-            f"seat-{registration.pk}-{afternoon.pk}@fagdag.example.org",
+            f"seat-{registration.calendar_key}-{morning.pk}@fagdag.example.org",
+            f"seat-{registration.calendar_key}-{afternoon.pk}@fagdag.example.org",
         ]
     )
     keynote_item = items[f"session-{keynote.pk}@fagdag.example.org"]
@@ -344,7 +351,7 @@ def test_confirmation_calendar_holds_the_plenary_items_and_the_chosen_workshops(
     assert keynote_item.decoded("dtstart").astimezone(datetime.UTC).time() == datetime.time(7, 30)
     assert keynote_item.decoded("dtend") == datetime.datetime(2030, 5, 7, 10, 45, tzinfo=COPENHAGEN)
     assert str(keynote_item["location"]) == "Festsalen, Vej 1, 2600 Glostrup"
-    workshop_item = items[f"seat-{registration.pk}-{morning.pk}@fagdag.example.org"]
+    workshop_item = items[f"seat-{registration.calendar_key}-{morning.pk}@fagdag.example.org"]
     assert str(workshop_item["summary"]) == "Udsatte børn · Faglig Fællesskabsdag"
     assert workshop_item.decoded("dtstart") == datetime.datetime(
         2030, 5, 7, 11, 0, tzinfo=COPENHAGEN
@@ -402,7 +409,7 @@ def test_changed_mail_lists_the_new_workshops_and_the_calendar_keeps_its_uids(
     assert "<strong>Beskæftigelse</strong>" in html_of(changed)
     items = vevents(calendar_of(changed))
     assert sorted(items) == first_uids
-    seat_item = items[f"seat-{registration.pk}-{morning.pk}@fagdag.example.org"]
+    seat_item = items[f"seat-{registration.calendar_key}-{morning.pk}@fagdag.example.org"]
     assert str(seat_item["summary"]) == "Beskæftigelse · Faglig Fællesskabsdag"
     assert str(seat_item["location"]) == "Lokale 3, Festsalen, Vej 1, 2600 Glostrup"
 
@@ -454,7 +461,7 @@ def test_promoted_mail_when_a_seat_frees_for_someone_waiting(
     ) in promoted.body
     assert "Du er på venteliste til" not in promoted.body
     items = vevents(calendar_of(promoted))
-    seat_item = items[f"seat-{anne.pk}-{morning.pk}@fagdag.example.org"]
+    seat_item = items[f"seat-{anne.calendar_key}-{morning.pk}@fagdag.example.org"]
     assert str(seat_item["summary"]) == "Udsatte børn · Faglig Fællesskabsdag"
     cancelled = by_address["bo@example.org"]
     assert cancelled.subject == "Tilmelding afmeldt: Faglig Fællesskabsdag"
@@ -531,8 +538,8 @@ def test_personal_link_mail_links_to_the_site_address(event, django_capture_on_c
 
     [message] = mail.outbox
     assert message.subject == "Dit link til din tilmelding til Faglig Fællesskabsdag"
-    assert f"\n{personal_url(registration)}\n" in message.body
-    assert f'<a href="{personal_url(registration)}">' in html_of(message)
+    assert f"\n{personal_url(message, registration)}\n" in message.body
+    assert f'<a href="{personal_url(message, registration)}">' in html_of(message)
     assert message.attachments == []
 
 

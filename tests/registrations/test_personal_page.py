@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from registrations import services
 from registrations.models import Registration, Seat, WaitlistEntry
-from tests.factories import make_block, make_event, make_workshop
+from tests.factories import make_block, make_event, make_workshop, personal_secret
 from tests.registrations.test_services import attendee
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def setup():
 
 
 def url(name, registration):
-    return reverse(f"registrations:{name}", kwargs={"secret": registration.secret})
+    return reverse(f"registrations:{name}", kwargs={"secret": personal_secret(registration)})
 
 
 def test_personal_page_offers_change_and_cancel(client, setup):
@@ -88,7 +88,9 @@ def test_after_the_deadline_the_page_says_whom_to_contact(client, setup):
 @pytest.mark.parametrize("name", ["personal", "change", "cancel"])
 def test_another_attendees_or_a_wrong_link_is_404(client, setup, name):
     _event, _block, _a, _b, anne = setup
-    wrong = anne.secret[:-2] + ("AA" if not anne.secret.endswith("AA") else "BB")
+    wrong = personal_secret(anne)[:-2] + (
+        "AA" if not personal_secret(anne).endswith("AA") else "BB"
+    )
 
     method = client.get if name == "personal" else client.post
     response = method(reverse(f"registrations:{name}", kwargs={"secret": wrong}))

@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.models import VENUE_TZ
-from registrations import privacy, services
+from registrations import privacy, selectors, services
 from registrations.models import Registration, Seat, WaitlistEntry
-from tests.factories import make_block, make_event, make_programme, make_workshop
+from tests.factories import make_block, make_event, make_programme, make_workshop, personal_secret
 from tests.registrations.test_services import attendee
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +80,7 @@ def test_attendees_are_anonymised_90_days_after_the_event(paid_registration):
     event, registration = paid_registration
     seats_before = list(registration.seats.values_list("block_id", "workshop_id"))
     moment = noon(event.last_day + datetime.timedelta(days=90))
-    old_secret = registration.secret
+    old_secret = personal_secret(registration)
 
     with time_machine.travel(moment, tick=False):
         output = run_command()
@@ -97,7 +97,8 @@ def test_attendees_are_anonymised_90_days_after_the_event(paid_registration):
         registration.dietary_needs,
     ) == ("", "", "", "", "")
     assert registration.anonymised_at == moment
-    assert registration.secret != old_secret
+    assert selectors.find_by_secret(old_secret) is None
+    assert registration.personal_links.count() == 0
     # Counts and workshop statistics stay.
     assert registration.status == Registration.Status.CONFIRMED
     assert registration.sector == Registration.Sector.PUBLIC
@@ -230,7 +231,7 @@ def setup():
 
 
 def url(name, registration):
-    return reverse(f"registrations:{name}", kwargs={"secret": registration.secret})
+    return reverse(f"registrations:{name}", kwargs={"secret": personal_secret(registration)})
 
 
 def test_personal_page_offers_download_and_erase(client, setup):

@@ -25,6 +25,7 @@ from tests.factories import (
     form_data,
     inline_formset,
     make_programme,
+    personal_secret,
     personal_url,
     registration_form_data,
 )
@@ -337,7 +338,7 @@ def test_personal_page_shows_the_answers_as_read(client, answered):
 
 def test_json_download_holds_the_answers_as_stored(client, answered):
     response = client.get(
-        reverse("registrations:personal_data", kwargs={"secret": answered.secret})
+        reverse("registrations:personal_data", kwargs={"secret": personal_secret(answered)})
     )
 
     assert response.status_code == 200

@@ -2,6 +2,7 @@ import datetime
 import uuid
 
 import pytest
+from django.core import mail
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
@@ -36,7 +37,6 @@ def test_register_takes_one_seat_in_each_block():
 
     assert registration.status == Registration.Status.CONFIRMED
     assert {seat.block_id: seat.workshop_id for seat in registration.seats.all()} == choices
-    assert len(registration.secret) >= 22  # 128 bits in URL-safe base64
 
 
 def test_register_normalises_the_email():
@@ -102,18 +102,47 @@ def test_register_with_the_same_submission_token_returns_the_first_registration(
     assert Registration.objects.count() == 1
 
 
-def test_an_already_registered_email_is_told_so_before_a_full_workshop_or_a_wrong_choice():
+def test_a_repeat_of_a_registered_address_meets_the_refusals_a_new_address_meets():
     event = make_programme(blocks=2, workshops_per_block=2, capacity=1)
     choices = first_choices(event)
     services.register(event=event, attendee=attendee(), choices=choices)
     wrong = {**choices, next(iter(choices)): 987654}
+    others = {block.pk: block.workshops.last().pk for block in event.blocks.all()}
 
-    for again in (choices, wrong):  # the chosen workshops are full now; then a made-up one
-        with pytest.raises(services.AlreadyRegistered):
-            services.register(event=event, attendee=attendee(), choices=again)
+    refusals = {}
+    for email in ("anne@example.org", "new@example.org"):
+        refusals[email] = []
+        for again in (choices, wrong):  # the chosen workshops are full now; then a made-up one
+            with pytest.raises(services.RegistrationError) as refused:
+                services.register(event=event, attendee=attendee(email=email), choices=again)
+            refusals[email].append(type(refused.value))
 
+    assert refusals["anne@example.org"] == refusals["new@example.org"]
+    assert refusals["new@example.org"] == [services.WorkshopFull, services.InvalidChoices]
+    with pytest.raises(services.AlreadyRegistered) as repeat:
+        services.register(event=event, attendee=attendee(), choices=others)
+    assert repeat.value.status == Registration.Status.CONFIRMED
     assert Registration.objects.count() == 1
     assert Seat.objects.count() == 2
+
+
+def test_a_repeat_mails_the_owner_and_changes_nothing(django_capture_on_commit_callbacks):
+    event = make_programme()
+    first = services.register(event=event, attendee=attendee(), choices=first_choices(event))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(services.AlreadyRegistered):
+            services.register(
+                event=event, attendee=attendee(name="Someone Else"), choices=first_choices(event)
+            )
+
+    [message] = mail.outbox
+    assert message.to == ["anne@example.org"]
+    assert message.subject == f"Nogen har forsøgt at tilmelde dig {event.title} igen"
+    assert "Intet er ændret" in message.body
+    assert "Someone Else" not in message.body
+    first.refresh_from_db()
+    assert first.name == "Anne Steffensen"
 
 
 def test_a_repeated_submission_gets_its_registration_even_when_its_workshops_are_full_now():

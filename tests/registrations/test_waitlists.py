@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from registrations import services
 from registrations.models import Registration, Seat, WaitlistEntry
-from tests.factories import make_block, make_event, make_workshop
+from tests.factories import make_block, make_event, make_workshop, registration_form_data
 from tests.registrations.test_services import attendee
 
 pytestmark = pytest.mark.django_db
@@ -223,11 +223,20 @@ def test_cancel_after_the_change_deadline_is_refused_for_attendees_but_not_organ
 def test_the_confirmation_page_says_which_workshop_a_waitlisted_member_waits_for(client, event):
     for n, title in enumerate(["A", "B", "C", "C", "C", "C", "C"]):
         sign_up(event, f"{n}@example.org", title)
-    late = sign_up(event, "late@example.org", "A", waitlist=True)
+    block = event.blocks.get()
+    data = registration_form_data(
+        event,
+        email="late@example.org",
+        waitlist="on",
+        **{f"block_{block.pk}": workshop(event, "A").pk},
+    )
 
-    page = client.get(
-        reverse("registrations:confirmation", kwargs={"slug": event.slug, "secret": late.secret})
-    ).content.decode()
+    response = client.post(reverse("registrations:register", kwargs={"slug": event.slug}), data)
+    page = client.get(response.url).content.decode()
 
+    assert Registration.objects.get(email="late@example.org").status == "waitlisted"
     assert "Du er på venteliste til" in page
-    assert page.split("Du er på venteliste til", 1)[1].split("</ul>")[0].count("<li") == 1
+    waits = page.split("Du er på venteliste til", 1)[1].split("</ul>")[0]
+    assert waits.count("<li") == 1
+    assert ": A</li>" in waits
+    assert "Dine workshops" not in page  # no empty heading
