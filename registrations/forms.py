@@ -17,7 +17,6 @@ from .models import (
     ABOUT,
     INVOICE,
     INVOICE_QUESTION,
-    NAME_MAX_LENGTH,
     Question,
     Registration,
     StandardQuestion,
@@ -117,9 +116,7 @@ class RegistrationForm(forms.ModelForm):
     gives it unless declared below with the words the form uses), one workshop
     per block, consent, and the waitlist's choices."""
 
-    name = forms.CharField(
-        label=_("Full name"), max_length=NAME_MAX_LENGTH, validators=[validate_person_name]
-    )
+    name = forms.CharField(label=_("Full name"), max_length=200, validators=[validate_person_name])
     email = forms.EmailField(
         label=_("E-mail"),
         max_length=254,

@@ -24,11 +24,10 @@ from . import calendar, emails, exceptions, form_cache, privacy, selectors, serv
 from .forms import CancelForm, ChangeSeatsForm, EraseForm, RegistrationForm, ResendLinkForm
 from .models import (
     INVOICE,
-    Answer,
-    Question,
     Registration,
     Seat,
     WaitlistEntry,
+    attendee_fields,
     new_calendar_key,
 )
 
@@ -111,21 +110,29 @@ def _remember_submission(request, event, form, *, status: str, calendar_key: str
 
     Only what was sent and the status it got: the same for a new registration
     and for a repeat of a registered address, which must look alike. No
-    personal link: that goes to the e-mail address alone.
+    personal link: that goes to the e-mail address alone. Of the attendee's
+    data only the name, the address the mail went to (a typo shows) and the
+    invoice details; the session ends with ``SUBMISSION_SHOWN_FOR``, so the
+    server keeps none of it longer (``clearsessions`` removes the row).
     """
+    shown = {"name", "email"} | {field.name for field in attendee_fields(INVOICE)}
     request.session[_submission_key(event)] = {
         "until": (timezone.now() + SUBMISSION_SHOWN_FOR).timestamp(),
         "status": status,
         "calendar_key": calendar_key,
-        "attendee": dict(services.AttendeeDetails.from_mapping(form.cleaned_data)),
-        "answers": {str(pk): value for pk, value in form.answers.items()},
+        "attendee": {
+            name: value
+            for name, value in services.AttendeeDetails.from_mapping(form.cleaned_data).items()
+            if name in shown and value not in ("", None)
+        },
         "workshops": sorted(form.choices.values()),
     }
+    request.session.set_expiry(SUBMISSION_SHOWN_FOR)
 
 
 def _submission(request, event):
     """What this browser sent to ``event`` a short while ago, as an unsaved registration with
-    its seats or waitlist places and answers; None once ``SUBMISSION_SHOWN_FOR`` has passed."""
+    its seats or waitlist places; None once ``SUBMISSION_SHOWN_FOR`` has passed."""
     kept = request.session.get(_submission_key(event))
     if not kept or kept["until"] < timezone.now().timestamp():
         return None
@@ -136,11 +143,6 @@ def _submission(request, event):
         pk__in=kept["workshops"], block__event=event
     )
     places = sorted(workshops, key=lambda w: (w.block.day, w.block.starts, w.block.pk))
-    questions = Question.objects.filter(event=event, pk__in=[int(pk) for pk in kept["answers"]])
-    answers = [
-        (question.label, Answer(question=question, value=kept["answers"][str(question.pk)]).shown)
-        for question in questions
-    ]
     if registration.status == Registration.Status.CONFIRMED:
         seats = [Seat(registration=registration, block=w.block, workshop=w) for w in places]
         waits = []
@@ -149,7 +151,7 @@ def _submission(request, event):
         waits = [
             WaitlistEntry(registration=registration, block=w.block, workshop=w) for w in places
         ]
-    return registration, seats, waits, answers
+    return registration, seats, waits
 
 
 def _registration_form_again(request, event, *, full_blocks=(), choice_errors=None):
@@ -190,12 +192,11 @@ def confirmation(request, slug):
     submission = _submission(request, event)
     context = {"event": event, "registration": None}
     if submission is not None:
-        registration, seats, waits, answers = submission
+        registration, seats, waits = submission
         context.update(
             registration=registration,
             seats=seats,
             waitlist_entries=waits,
-            extra_answers=answers,
             invoice_answers=[] if event.is_free else registration.attendee_answers(INVOICE),
             day_hours=selectors.day_hours(event),
         )
@@ -210,7 +211,7 @@ def confirmation_calendar(request, slug):
     submission = _submission(request, event)
     if submission is None or submission[0].status != Registration.Status.CONFIRMED:
         raise Http404
-    registration, seats, _waits, _answers = submission
+    registration, seats, _waits = submission
     response = HttpResponse(
         calendar.build_calendar(
             registration=registration,

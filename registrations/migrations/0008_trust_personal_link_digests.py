@@ -7,10 +7,12 @@ goes. Existing registrations keep their number as calendar key, so the
 calendar entries already sent (UID ``seat-<pk>-<block>``) are still updated by
 later mails; new registrations get a random key.
 
-Not reversible: the secrets are gone once hashed.
+Reversible, but the links are not: going back gives every registration a new
+secret, which no e-mail carries (the secrets are gone once hashed).
 """
 
 import hashlib
+import secrets
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -36,6 +38,12 @@ def hash_secrets_and_keep_calendar_keys(apps, schema_editor):
         # The new rows' deferred foreign-key checks now, not at commit: PostgreSQL
         # refuses to alter a table with such checks pending (the column dropped below).
         schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def give_new_secrets(apps, schema_editor):
+    Registration = apps.get_model("registrations", "Registration")
+    for registration in Registration.objects.only("pk").iterator(chunk_size=2000):
+        Registration.objects.filter(pk=registration.pk).update(secret=secrets.token_urlsafe(32))
 
 
 class Migration(migrations.Migration):
@@ -85,7 +93,19 @@ class Migration(migrations.Migration):
                 verbose_name="calendar key",
             ),
         ),
-        migrations.RunPython(hash_secrets_and_keep_calendar_keys),
+        # Nullable first, so that going back can add the column to existing rows.
+        migrations.AlterField(
+            model_name="registration",
+            name="secret",
+            field=models.CharField(
+                editable=False,
+                max_length=64,
+                null=True,
+                unique=True,
+                verbose_name="personal link key",
+            ),
+        ),
+        migrations.RunPython(hash_secrets_and_keep_calendar_keys, give_new_secrets),
         migrations.RemoveIndex(
             model_name="registration",
             name="registration_secret_lookup",

@@ -42,7 +42,7 @@ def marked(field: str) -> str:
 @pytest.fixture
 def registration():
     organisation = make_organisation(
-        name=marked("organisation-name")[:200], sender_name=marked("sender")[:200]
+        name=marked("organisation-name")[:200], sender_name=marked("sender")[:100]
     )
     event = make_event(
         organisation=organisation,

@@ -219,3 +219,13 @@ def test_the_page_after_registering_is_for_that_browser_and_a_short_while(event)
         assert "Ledig workshop" not in later
         assert client.get(calendar).status_code == 404
     assert "Din bekræftelse og dit personlige link ligger i din e-mail." in later
+
+
+def test_the_session_keeps_only_what_the_page_shows_and_ends_soon(event):
+    client, _ = submit(event, dietary_needs="Nøddeallergi", job_title="Socialrådgiver")
+
+    session = client.session
+    [kept] = [value for key, value in session.items() if key.startswith("registrations:")]
+    assert set(kept["attendee"]) == {"name", "email", "payer", "invoice_address"}
+    assert "Nøddeallergi" not in str(dict(session))
+    assert 29 * 60 < session.get_expiry_age() <= 30 * 60
