@@ -3,11 +3,13 @@
 import datetime
 import re
 
+from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.urls import reverse
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -93,31 +95,36 @@ def register(request, slug):
         return _registration_form_again(request, event, choice_errors={0: refused.message})
     else:
         status, calendar_key = registration.status, registration.calendar_key
-    _remember_submission(request, event, form, status=status, calendar_key=calendar_key)
-    return redirect("registrations:confirmation", slug=event.slug)
+    response = redirect("registrations:confirmation", slug=event.slug)
+    _remember_submission(response, event, form, status=status, calendar_key=calendar_key)
+    return response
 
 
 # How long the page after registering shows what was sent, to the browser that sent it.
 SUBMISSION_SHOWN_FOR = datetime.timedelta(minutes=30)
+SUBMISSION_COOKIE = "fagdag_submitted"
 
 
-def _submission_key(event) -> str:
-    return f"registrations:submitted:{event.pk}"
+def _submission_salt(event) -> str:
+    return f"registrations.views.submission:{event.pk}"
 
 
-def _remember_submission(request, event, form, *, status: str, calendar_key: str) -> None:
-    """Keep what this browser sent, for the page after registering (``confirmation``).
+def _remember_submission(response, event, form, *, status: str, calendar_key: str) -> None:
+    """Give the browser what it sent, for the page after registering (``confirmation``).
 
     Only what was sent and the status it got: the same for a new registration
     and for a repeat of a registered address, which must look alike. No
     personal link: that goes to the e-mail address alone. Of the attendee's
     data only the name, the address the mail went to (a typo shows) and the
-    invoice details; the session ends with ``SUBMISSION_SHOWN_FOR``, so the
-    server keeps none of it longer (``clearsessions`` removes the row).
+    invoice details given.
+
+    Kept in a signed cookie, not the session: bound to this browser, gone after
+    ``SUBMISSION_SHOWN_FOR``, sent only to the pages after registering (its
+    path), and nothing of it stays on the server (or costs a query in the rush).
+    The browser can read what it sent itself, and cannot change it.
     """
     shown = {"name", "email"} | {field.name for field in attendee_fields(INVOICE)}
-    request.session[_submission_key(event)] = {
-        "until": (timezone.now() + SUBMISSION_SHOWN_FOR).timestamp(),
+    submission = {
         "status": status,
         "calendar_key": calendar_key,
         "attendee": {
@@ -127,14 +134,27 @@ def _remember_submission(request, event, form, *, status: str, calendar_key: str
         },
         "workshops": sorted(form.choices.values()),
     }
-    request.session.set_expiry(SUBMISSION_SHOWN_FOR)
+    response.set_cookie(
+        SUBMISSION_COOKIE,
+        signing.dumps(submission, salt=_submission_salt(event), compress=True),
+        max_age=int(SUBMISSION_SHOWN_FOR.total_seconds()),
+        path=reverse("registrations:confirmation", kwargs={"slug": event.slug}),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 def _submission(request, event):
     """What this browser sent to ``event`` a short while ago, as an unsaved registration with
     its seats or waitlist places; None once ``SUBMISSION_SHOWN_FOR`` has passed."""
-    kept = request.session.get(_submission_key(event))
-    if not kept or kept["until"] < timezone.now().timestamp():
+    try:
+        kept = signing.loads(
+            request.COOKIES.get(SUBMISSION_COOKIE, ""),
+            salt=_submission_salt(event),
+            max_age=SUBMISSION_SHOWN_FOR,
+        )
+    except signing.BadSignature:  # none, another event's, tampered with or too old
         return None
     registration = Registration(
         event=event, status=kept["status"], calendar_key=kept["calendar_key"], **kept["attendee"]

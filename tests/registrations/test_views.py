@@ -386,9 +386,8 @@ def test_form_and_submission_take_the_same_queries_however_big_the_programme(cli
     # The submission, checked against the blocks built before (by the first
     # POST): the rate limit's counter, the event with its programme version;
     # in the transaction the blocks, the chosen workshops locked, a look for an
-    # earlier registration of the address, the registration and its seats; the
-    # session, which keeps what was sent for the page after (read, written);
-    # and the savepoints of the test's own transaction around them.
+    # earlier registration of the address, the registration and its seats; and
+    # the savepoints of the test's own transaction around both.
     assert counts[0] == counts[1]
     assert counts[0][0] == 2
-    assert counts[0][1] == 16, counts
+    assert counts[0][1] == 12, counts
