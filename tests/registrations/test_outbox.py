@@ -666,3 +666,58 @@ def test_the_worker_outlives_a_lost_database(smtp_server, workers, worker_env, t
         "first@example.org",
         "second@example.org",
     ]
+
+
+def test_subjects_are_plain_text_not_html_escaped(django_capture_on_commit_callbacks, settings):
+    settings.EMAIL_DELIVER_ON_COMMIT = True
+    event = make_event(title="Børn & unge <2030>")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = registration_of(event)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel(registration=registration)
+
+    assert [message.subject for message in mail.outbox] == [
+        "Tilmelding bekræftet: Børn & unge <2030>",
+        "Tilmelding afmeldt: Børn & unge <2030>",
+    ]
+    assert "Børn &amp; unge &lt;2030&gt;" in mail.outbox[0].alternatives[0][0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_moves_queued_mail_tasks_into_the_outbox_and_deletes_their_results():
+    from django.db.migrations.executor import MigrationExecutor
+
+    registration = registration_of(make_event())
+    OutgoingEmail.objects.all().delete()
+    before = [("registrations", "0007_questions")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = DBTaskResult  # its table is the same before and after
+    for status, args in [
+        ("RUNNING", [registration.pk, "confirmation"]),  # its worker was SIGKILLed
+        ("READY", [registration.pk, "changed", 2]),
+        ("FAILED", [registration.pk, "reminder", 5]),
+        ("READY", [registration.pk + 1000, "confirmation"]),  # a registration gone since
+    ]:
+        old.objects.create(
+            task_path="registrations.tasks.send_registration_email",
+            args_kwargs={"args": args, "kwargs": {}},
+            backend_name="default",
+            run_after=timezone.now(),
+            status=status,
+            traceback="SMTPRecipientsRefused: {'anne@example.org': (550, b'')}"
+            if status == "FAILED"
+            else "",
+        )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    assert sorted(
+        OutgoingEmail.objects.values_list("registration_id", "kind", "status", "attempts")
+    ) == [
+        (registration.pk, "changed", "pending", 0),
+        (registration.pk, "confirmation", "pending", 0),
+    ]
+    assert DBTaskResult.objects.count() == 0
