@@ -17,3 +17,31 @@ def check_ratelimit_trusted_addresses(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_mail_settings(app_configs, **kwargs):
+    """Mails to members need a mail server and the site's public address for their links.
+
+    Without ``EMAIL_HOST`` production sends nothing (mails wait in the outbox;
+    they are never written to disk there), and the mail worker refuses to
+    start; without ``SITE_URL`` the personal links in mails would lead nowhere.
+    """
+    errors = []
+    if not settings.EMAIL_HOST:
+        errors.append(
+            checks.Error(
+                "EMAIL_HOST is not set: no e-mail to members can be sent.",
+                hint="Set EMAIL_HOST (and EMAIL_HOST_USER, EMAIL_HOST_PASSWORD) to the SMTP server.",
+                id="fagdag.E201",
+            )
+        )
+    if not settings.SITE_URL.startswith("https://"):
+        errors.append(
+            checks.Error(
+                "SITE_URL is not the site's https:// address: links in e-mails are built from it.",
+                hint="Set SITE_URL, e.g. https://fagdag.example.dk",
+                id="fagdag.E202",
+            )
+        )
+    return errors

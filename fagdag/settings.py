@@ -202,30 +202,49 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# E-mail: SMTP when EMAIL_HOST is set, otherwise files under var/mail that a
-# developer can open.
+# E-mail: SMTP when EMAIL_HOST is set. Without it, in development, each mail is
+# a file under var/mail that a developer can open; in production nothing is
+# written to disk: mails wait in the outbox, the mail worker refuses to start
+# and `check --deploy` fails (fagdag/checks.py).
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_BACKEND = "registrations.outbox.SMTPBackend"
     EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
-    EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
-else:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+elif DEBUG:
+    EMAIL_BACKEND = "registrations.outbox.MailFolderBackend"
     EMAIL_FILE_PATH = DATA_DIR / "mail"
+else:
+    EMAIL_BACKEND = "registrations.outbox.NoMailServerBackend"
+# Seconds for connecting and each SMTP command; the reply to the end of a
+# message may take EMAIL_DATA_TIMEOUT (RFC 5321 asks for up to 10 minutes).
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+EMAIL_DATA_TIMEOUT = int(os.environ.get("EMAIL_DATA_TIMEOUT", "300"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "fagdag <noreply@fagdag.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# Background tasks: e-mails are queued in the database after the transaction
-# commits and sent by the worker, `python manage.py db_worker`.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-# A mail the server refuses is tried again after these many seconds (the last
-# delay repeats), up to EMAIL_MAX_ATTEMPTS tries; then the registration is
-# flagged "e-mail not delivered" for the organisers.
+# E-mails to attendees are written to the outbox (registrations.outbox) in the
+# transaction of the change they report and sent by `python manage.py
+# mail_worker`. A claimed mail is the worker's for EMAIL_LEASE_SECONDS (longer
+# than any one sending can take); if the worker dies, the mail is sent again
+# after that. A mail the server refuses for now, or does not answer, is tried
+# again after these many seconds (the last delay repeats), up to
+# EMAIL_MAX_ATTEMPTS tries; then a registration that certainly got nothing is
+# flagged "e-mail not delivered". A permanent refusal (5xx) is flagged at once.
 EMAIL_MAX_ATTEMPTS = int(os.environ.get("EMAIL_MAX_ATTEMPTS", "5"))
 EMAIL_RETRY_DELAYS = [60, 5 * 60, 30 * 60, 2 * 60 * 60]
+EMAIL_LEASE_SECONDS = int(
+    os.environ.get("EMAIL_LEASE_SECONDS", str(EMAIL_DATA_TIMEOUT + 4 * EMAIL_TIMEOUT + 60))
+)
+# Finished outbox rows and task results are deleted after this many days.
+EMAIL_OUTBOX_KEEP_DAYS = int(os.environ.get("EMAIL_OUTBOX_KEEP_DAYS", "2"))
+# Send each mail in the process that queued it, right after the commit: for
+# tests, never in production (a slow mail server would hold up the request).
+EMAIL_DELIVER_ON_COMMIT = False
+# Other background tasks (django-tasks, database backend), if any.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Behind a TLS-terminating proxy in production.
 if not DEBUG:
@@ -345,7 +364,8 @@ LOGGING = {
 }
 
 # The public address of the site, for links in e-mails sent outside a request.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# Required in production (`check --deploy`, the mail worker): no default there.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
 
 # Privacy (GDPR). The controller of attendees' data is each event's organiser;
 # the privacy page names the platform's operator as well.

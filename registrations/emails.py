@@ -1,32 +1,41 @@
-"""E-mails to attendees: queued after the transaction commits, rendered and sent by a task.
+"""E-mails to attendees: recorded with the change they report, rendered and sent by the worker.
 
 The services call ``queue_email(registration, kind)`` inside their
-transaction; the mail is put on the task queue only when it commits, so a
-rolled-back change sends nothing, and a slow or failing mail server never
-delays or breaks a registration. The task (``tasks.send_registration_email``)
-renders the mail when it runs, from the registration as it is then, in Danish
-(the site's default language), as plain text and HTML, with the attendee's
-programme as an .ics file where the mail lists their workshops.
+transaction; it writes an outbox row (``OutgoingEmail``) in that same
+transaction, so a rolled-back change sends nothing and a committed one is
+never lost, and a slow or failing mail server never delays or breaks a
+registration. The mail worker (``manage.py mail_worker``, machinery in
+``registrations.outbox``) renders the mail when it sends it, from the
+registration as it is then, in Danish (the site's default language), as plain
+text and HTML, with the attendee's programme as an .ics file where the mail
+lists their workshops. Each mail carries the Message-ID of its row, the same
+at every try, so a repeated delivery is recognisable.
+
+Subjects and plain-text parts are rendered without HTML escaping
+(``render_plain``): "Børn & unge" stays "Børn & unge"; only the HTML part
+escapes.
 
 Templates, per kind: ``emails/<kind>_subject.txt``, ``emails/<kind>.txt`` and
 ``emails/<kind>.html``, on the shared ``emails/base.txt`` and ``base.html``.
 
 Each mail carries a personal link of its own, made when it is rendered
 (``models.PersonalLink``: only the link's digest is stored, the secret is
-in the mail alone). Whatever keeps a rendered mail to send it later holds that
-secret: keep it no longer than until the mail is sent.
+in the mail alone). The outbox renders a mail when it sends it, so no row
+holds the secret; a retry renders again and makes another link (both work).
 
 Each mail comes from the event's organisation: its sender name on the site's
 address (``DEFAULT_FROM_EMAIL``, the one the mail server may send from), and
 replies go to the organisation's reply-to address or else the event's contact.
 """
 
+import secrets
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Prefetch
+from django.template import Context, engines
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -35,6 +44,7 @@ from events.models import Event, Organisation, WorkshopSpeaker
 
 from . import calendar
 from .models import (
+    OutgoingEmail,
     Registration,
     Seat,
     WaitlistEntry,
@@ -62,21 +72,40 @@ KINDS = {
 CALENDAR_KINDS = {"confirmation", "changed", "promoted", "online_links", "reminder"}
 
 
-def queue_email(registration: Registration, kind: str) -> None:
-    """Queue a mail of ``kind`` to the attendee, sent once the current transaction commits.
+def queue_email(registration: Registration, kind: str) -> OutgoingEmail:
+    """Record a mail of ``kind`` to the attendee, in the current transaction; the worker sends it.
 
     Kinds: "confirmation", "changed", "cancelled", "promoted" (moved from a
     waitlist into a workshop, or confirmed from the event's waitlist),
     "waitlisted" (registered on the event's waitlist), "online_links",
     "reminder", "personal_link" and "register_again" (someone tried to register
     the address again; nothing was changed).
+
+    The row commits or rolls back with the change it reports. With
+    ``EMAIL_DELIVER_ON_COMMIT`` (tests) the mail is also sent in this process
+    right after the commit, through the same claim as the worker's.
     """
     if kind not in KINDS:
         raise ValueError(f"Unknown kind of e-mail: {kind!r}")
-    from .tasks import send_registration_email  # the task module imports this one
+    outgoing = OutgoingEmail.objects.create(
+        registration=registration, kind=kind, message_id=new_message_id(registration, kind)
+    )
+    if settings.EMAIL_DELIVER_ON_COMMIT:
+        from . import outbox  # the outbox imports this module
 
-    registration_id = registration.pk
-    transaction.on_commit(lambda: send_registration_email.enqueue(registration_id, kind))
+        transaction.on_commit(lambda: outbox.deliver_now(outgoing.pk))
+    return outgoing
+
+
+def new_message_id(registration: Registration, kind: str) -> str:
+    """A Message-ID for one mail: the registration and kind, and a random part per mail queued.
+
+    Stored on the outbox row and sent at every try, so a second copy after a
+    lost answer from the mail server is recognisably the same mail. The domain
+    is the sender address's (``DEFAULT_FROM_EMAIL``).
+    """
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "fagdag.invalid"
+    return f"<{kind}.{registration.pk}.{secrets.token_hex(8)}@{domain}>"
 
 
 def send_personal_link(*, event: Event, email: str, request=None) -> None:
@@ -164,9 +193,21 @@ def is_still_due(registration: Registration, kind: str) -> bool:
     return registration.status == status
 
 
-def build_message(registration: Registration, kind: str) -> EmailMultiAlternatives:
+def render_plain(template_name: str, context: dict) -> str:
+    """A template rendered as plain text: nothing HTML-escaped (subjects and text parts)."""
+    template = engines["django"].get_template(template_name).template
+    return template.render(Context(context, autoescape=False))
+
+
+def build_message(
+    registration: Registration, kind: str, *, message_id: str | None = None
+) -> EmailMultiAlternatives:
     """The mail of ``kind`` to the attendee, in the site's default language, with a
-    personal link made for it (``models.issue_personal_link``)."""
+    personal link made for it (``models.issue_personal_link``).
+
+    ``message_id``: the Message-ID header (the outbox row's); without it the
+    mail gets a new one when it is sent.
+    """
     event = registration.event
     seats = list(registration.seats.all())
     secret = issue_personal_link(registration)
@@ -184,8 +225,8 @@ def build_message(registration: Registration, kind: str) -> EmailMultiAlternativ
         "with_calendar": kind in CALENDAR_KINDS and bool(seats),
     }
     with translation.override(settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string(f"emails/{kind}_subject.txt", context).split())
-        text = render_to_string(f"emails/{kind}.txt", context)
+        subject = " ".join(render_plain(f"emails/{kind}_subject.txt", context).split())
+        text = render_plain(f"emails/{kind}.txt", context)
         html = render_to_string(f"emails/{kind}.html", context)
         message = EmailMultiAlternatives(
             subject=subject,
@@ -193,7 +234,10 @@ def build_message(registration: Registration, kind: str) -> EmailMultiAlternativ
             from_email=sender(event.organisation),
             to=[registration.email],
             reply_to=reply_to(event),
-            headers={"Auto-Submitted": "auto-generated"},
+            headers={
+                "Auto-Submitted": "auto-generated",
+                **({"Message-ID": message_id} if message_id else {}),
+            },
         )
         message.attach_alternative(html, "text/html")
         if context["with_calendar"]:

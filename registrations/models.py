@@ -196,7 +196,10 @@ class Registration(models.Model):
         _("e-mail not delivered"),
         null=True,
         blank=True,
-        help_text=_("Set when an e-mail to the attendee failed after every retry."),
+        help_text=_(
+            "Set when the mail server refused an e-mail to the attendee, "
+            "or it could not be sent after every try."
+        ),
     )
     online_links_sent_for = models.CharField(
         _("online links sent for workshops"),
@@ -598,3 +601,56 @@ class Answer(models.Model):
         if self.question.kind == Question.Kind.YES_NO:
             return str(_("Yes") if self.value == "yes" else _("No"))
         return ", ".join(self.value.splitlines())
+
+
+class OutgoingEmail(models.Model):
+    """One e-mail to an attendee, written in the same transaction as the change it reports.
+
+    The outbox of ``registrations.outbox``: the mail worker claims due rows,
+    renders the mail from the registration as it is then, and sends it under
+    the row's ``message_id``, the same at every try. The row holds no personal
+    data (no address, no text of the mail, no error message of the server:
+    only its reply code); the rows of an attendee go when they are anonymised,
+    and finished rows are pruned after ``EMAIL_OUTBOX_KEEP_DAYS``.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENT = "sent", _("Sent")
+        REFUSED = "refused", _("Refused by the mail server")
+        FAILED = "failed", _("Not delivered after every try")
+        UNCERTAIN = "uncertain", _("No answer from the mail server after every try")
+        DROPPED = "dropped", _("No longer due")
+
+    registration = models.ForeignKey(
+        Registration,
+        on_delete=models.CASCADE,
+        related_name="outgoing_emails",
+        verbose_name=_("registration"),
+    )
+    kind = models.CharField(_("kind of e-mail"), max_length=20)
+    message_id = models.CharField(_("Message-ID"), max_length=200, unique=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(_("queued"), default=timezone.now)
+    # The next try, or the end of the lease of the worker trying now: a row
+    # whose worker died is due again when the lease runs out.
+    due_at = models.DateTimeField(_("due"), default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(_("tries"), default=0)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing e-mail")
+        verbose_name_plural = _("outgoing e-mails")
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                condition=Q(status="pending"),
+                name="outgoing_email_due",
+            )
+        ]
+
+    def __str__(self):
+        return self.message_id

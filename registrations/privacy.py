@@ -22,6 +22,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
+from . import outbox
 from .models import ABOUT, INVOICE, Registration, attendee_fields, revoke_personal_links
 
 ANONYMOUS_NAME = "Anonymiseret"
@@ -55,7 +56,8 @@ def anonymise(registration: Registration, *, now: datetime.datetime | None = Non
     Every personal link is revoked too, so no old link opens anything. A
     free event has no invoicing data to keep, so it goes at once; a paid
     event's stays until ``erase_invoice_data``. The admin's history of the
-    registration loses the name and address it showed. Does nothing to a
+    registration loses the name and address it showed; the outbox forgets the
+    attendee's mails (``outbox.forget``). Does nothing to a
     registration that is already anonymised.
     """
     now = now or timezone.now()
@@ -63,6 +65,7 @@ def anonymise(registration: Registration, *, now: datetime.datetime | None = Non
         registration = Registration.objects.locked().get(pk=registration.pk)
         if registration.anonymised_at is not None:
             return registration
+        outbox.forget(registration)  # its mails, while the address is still known
         registration.name = ANONYMOUS_NAME
         registration.email = anonymous_email(registration)
         for field in PERSONAL_FIELDS:

@@ -72,6 +72,8 @@ def production_env(tmp_path_factory):
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="fagdag.example.org",
+        SITE_URL="https://fagdag.example.org",
+        EMAIL_HOST="smtp.example.org",
         DATA_DIR=str(root / "data"),
         STATIC_ROOT=str(root / "static"),
         PYTHONPATH=str(settings.BASE_DIR),

@@ -2,9 +2,10 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _tasks_run_at_once(settings):
-    """Tasks run when enqueued (after the commit), so mail.outbox holds what the worker sends.
+def _mail_sent_at_commit(settings):
+    """Each mail is sent in the test's process right after the commit (through the outbox's
+    claim and send), so mail.outbox holds what the worker sends.
 
-    The tests of the worker itself (test_emails.py) switch back to the database backend.
+    The tests of the worker itself (test_outbox.py) switch this off.
     """
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.EMAIL_DELIVER_ON_COMMIT = True

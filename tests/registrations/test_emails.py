@@ -2,7 +2,6 @@
 
 import datetime
 import re
-import smtplib
 from email import message_from_bytes, policy
 from email.headerregistry import Address
 from zoneinfo import ZoneInfo
@@ -10,15 +9,11 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 from django.core import mail
-from django.core.mail.backends.locmem import EmailBackend
-from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from events.models import Session
-from registrations import emails, selectors, services, tasks
-from registrations.models import Registration
+from registrations import emails, selectors, services
+from registrations.models import OutgoingEmail, Registration
 from tests.factories import (
     make_block,
     make_event,
@@ -35,31 +30,9 @@ COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 SITE = "https://fagdag.example.org"
 
 
-class FlakyMailServer(EmailBackend):
-    """A mail server that refuses the next ``refusals`` mails, then delivers to mail.outbox."""
-
-    refusals = 0
-    tries = 0
-
-    def send_messages(self, messages):
-        FlakyMailServer.tries += 1
-        if FlakyMailServer.refusals > 0:
-            FlakyMailServer.refusals -= 1
-            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
-        return super().send_messages(messages)
-
-
 @pytest.fixture(autouse=True)
 def _site(settings):
     settings.SITE_URL = SITE
-
-
-@pytest.fixture
-def flaky_mail_server(settings):
-    settings.EMAIL_BACKEND = f"{__name__}.FlakyMailServer"
-    FlakyMailServer.refusals = 0
-    FlakyMailServer.tries = 0
-    return FlakyMailServer
 
 
 @pytest.fixture
@@ -144,12 +117,31 @@ def vevents(calendar):
     return {str(vevent["uid"]): vevent for vevent in calendar.walk("VEVENT")}
 
 
-def test_mail_is_queued_for_after_the_commit(event, django_capture_on_commit_callbacks):
+def test_mail_is_recorded_in_the_transaction_and_sent_only_after_the_commit(
+    event, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks() as callbacks:
-        register(event, "Udsatte børn", "Professionen")
+        registration = register(event, "Udsatte børn", "Professionen")
 
+    [outgoing] = OutgoingEmail.objects.all()
+    assert (outgoing.registration, outgoing.kind, outgoing.status) == (
+        registration,
+        "confirmation",
+        OutgoingEmail.Status.PENDING,
+    )
     assert len(callbacks) == 1
     assert mail.outbox == []
+
+
+def test_a_rolled_back_change_leaves_no_mail_in_the_outbox(event):
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        register(event, "Udsatte børn", "Professionen")
+        raise RuntimeError("the change fails after the mail was queued")
+
+    assert OutgoingEmail.objects.count() == 0
+    assert Registration.objects.count() == 0
 
 
 def test_confirmation_mail_in_danish_tells_everything_needed(
@@ -576,107 +568,3 @@ def test_unknown_kind_of_mail_is_refused(event):
 
     with pytest.raises(ValueError, match="Unknown kind of e-mail: 'welcome'"):
         emails.queue_email(registration, "welcome")
-
-
-def test_retry_delays_grow_and_then_stay():
-    assert [tasks.retry_delay(attempt) for attempt in range(1, 7)] == [
-        datetime.timedelta(minutes=1),
-        datetime.timedelta(minutes=5),
-        datetime.timedelta(minutes=30),
-        datetime.timedelta(hours=2),
-        datetime.timedelta(hours=2),
-        datetime.timedelta(hours=2),
-    ]
-
-
-def test_refused_mail_is_tried_again_and_delivered(
-    event, flaky_mail_server, django_capture_on_commit_callbacks
-):
-    flaky_mail_server.refusals = 1
-
-    with django_capture_on_commit_callbacks(execute=True):
-        registration = register(event, "Udsatte børn", "Professionen")
-
-    registration.refresh_from_db()
-    assert flaky_mail_server.tries == 2
-    assert [message.subject for message in mail.outbox] == [
-        "Tilmelding bekræftet: Faglig Fællesskabsdag"
-    ]
-    assert registration.email_failed_at is None
-
-
-def test_mail_refused_at_every_try_flags_the_registration_and_keeps_it(
-    event, flaky_mail_server, django_capture_on_commit_callbacks
-):
-    flaky_mail_server.refusals = 100
-
-    with django_capture_on_commit_callbacks(execute=True):
-        registration = register(event, "Udsatte børn", "Professionen")
-
-    registration.refresh_from_db()
-    assert flaky_mail_server.tries == 5
-    assert mail.outbox == []
-    assert registration.email_failed_at is not None
-    assert registration.status == Registration.Status.CONFIRMED
-    assert registration.seats.count() == 2
-
-
-def test_number_of_tries_is_a_setting(
-    event, flaky_mail_server, settings, django_capture_on_commit_callbacks
-):
-    settings.EMAIL_MAX_ATTEMPTS = 2
-    flaky_mail_server.refusals = 100
-
-    with django_capture_on_commit_callbacks(execute=True):
-        registration = register(event, "Udsatte børn", "Professionen")
-
-    registration.refresh_from_db()
-    assert flaky_mail_server.tries == 2
-    assert registration.email_failed_at is not None
-
-
-def run_worker():
-    call_command(
-        "db_worker", "--batch", "--no-startup-delay", "--no-reload", "--interval=0", verbosity=0
-    )
-
-
-@pytest.mark.django_db(transaction=True)
-def test_worker_sends_queued_mail_and_retries_a_refused_one_later(
-    event, flaky_mail_server, settings
-):
-    """The production path: the database queue and the real worker, with a mail server that fails once."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    flaky_mail_server.refusals = 1
-
-    registration = register(event, "Udsatte børn", "Professionen")
-
-    assert mail.outbox == []
-    [queued] = DBTaskResult.objects.all()
-    assert (queued.task_path, queued.args_kwargs["args"]) == (
-        "registrations.tasks.send_registration_email",
-        [registration.pk, "confirmation"],
-    )
-
-    run_worker()  # the mail server refuses; the retry waits a minute
-
-    queued.refresh_from_db()
-    retry = DBTaskResult.objects.exclude(pk=queued.pk).get()
-    assert queued.status == "FAILED"
-    assert retry.status == "READY"
-    assert retry.args_kwargs["args"] == [registration.pk, "confirmation", 2]
-    assert (
-        timezone.now() + datetime.timedelta(seconds=50)
-        < retry.run_after
-        <= timezone.now() + datetime.timedelta(minutes=1)
-    )
-    assert mail.outbox == []
-    assert Registration.objects.get(pk=registration.pk).status == Registration.Status.CONFIRMED
-
-    DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now())  # a minute passes
-    run_worker()
-
-    retry.refresh_from_db()
-    assert retry.status == "SUCCESSFUL"
-    assert [message.to for message in mail.outbox] == [["anne@example.org"]]
-    assert Registration.objects.get(pk=registration.pk).email_failed_at is None

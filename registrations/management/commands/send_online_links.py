@@ -39,7 +39,7 @@ and ``/etc/systemd/system/fagdag-online-links.timer``::
     WantedBy=timers.target
 
 then ``systemctl enable --now fagdag-online-links.timer``. The mails are sent
-by the task worker (``manage.py db_worker``), like every other mail.
+by the mail worker (``manage.py mail_worker``), like every other mail.
 """
 
 import datetime

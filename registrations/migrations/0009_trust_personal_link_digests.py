@@ -48,7 +48,7 @@ def give_new_secrets(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registrations", "0007_questions"),
+        ("registrations", "0008_mail_outbox"),
     ]
 
     operations = [
