@@ -63,8 +63,16 @@ def test_check_deploy_passes_with_production_settings(production_env):
 
     assert (result.returncode, result.stdout.strip()) == (
         0,
-        "System check identified no issues (3 silenced).",
+        "System check identified no issues (2 silenced).",
     )
+
+
+def test_check_deploy_fails_behind_a_proxy_without_trusted_proxies(production_env):
+    result = run_deploy_check(production_env, TRUSTED_PROXY_COUNT="0")
+
+    assert result.returncode == 1
+    assert "fagdag.E141" in result.stderr
+    assert "TRUSTED_PROXY_COUNT is 0" in result.stderr
 
 
 def test_check_deploy_fails_when_rate_limits_trust_an_address(production_env):
