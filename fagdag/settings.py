@@ -148,8 +148,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Admin login: django-axes locks a username out from one client address
-# after AXES_FAILURE_LIMIT failed logins, for AXES_COOLOFF_TIME; the attempts
-# are listed in the admin. Its backend must come first.
+# after AXES_FAILURE_LIMIT failed logins, for AXES_COOLOFF_TIME, and the
+# address itself after AXES_ADDRESS_FAILURE_LIMIT failed logins over any
+# usernames (a sprayed password; fagdag/lockout.py); the attempts are listed
+# in the admin. Its backend must come first.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "registrations.roles.RoleBackend",  # ModelBackend, plus the permissions of the roles
@@ -157,12 +159,19 @@ AUTHENTICATION_BACKENDS = [
 # django-otp's device pages (the QR code, the secret) refuse before looking a device up.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_ADDRESS_FAILURE_LIMIT = int(os.environ.get("AXES_ADDRESS_FAILURE_LIMIT", "20"))
+AXES_HANDLER = "fagdag.lockout.AddressAwareHandler"
 AXES_COOLOFF_TIME = datetime.timedelta(hours=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "fagdag.ratelimit.client_address"
 AXES_LOCKOUT_CALLABLE = "fagdag.views.lockout"
 AXES_VERBOSE = False  # no usernames or addresses in the log: the admin lists the attempts
+
+# Sessions (staff logins above all) last a working day from the login and end
+# when the browser closes, not Django's two weeks.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 60 * 60)))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Two-factor login for staff (django-otp): on by default in production. See
 # the README for how a staff user gets a device.
