@@ -17,7 +17,7 @@ from django.db import connections
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from fagdag.ratelimit import Rate, client_address, ratelimit_key
+from fagdag.ratelimit import Bucket, Rate, client_address, ratelimit_key
 from registrations import services
 from registrations.models import Registration
 from tests.factories import make_programme
@@ -414,6 +414,50 @@ def test_the_database_cache_counts_every_increment_of_racing_workers():
 
     assert (errors, cache.get(key)) == ([], 200)
     cache.delete(key)
+
+
+def race_for_tokens(store, bucket, *, workers=8, each=25):
+    """``workers`` threads, each with its own connection, take ``each`` tokens at once."""
+    barrier = threading.Barrier(workers)
+    outcomes, errors = [], []
+
+    def worker():
+        try:
+            barrier.wait(timeout=30)
+            for _ in range(each):
+                outcomes.append(bucket.take(store, time.time()))
+        except Exception as error:  # reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return errors, outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_workers_get_exactly_the_tokens_of_a_bucket_in_the_database_cache(clock):
+    bucket = Bucket("race", str(uuid.uuid4()), Rate(100, 3600))
+
+    errors, outcomes = race_for_tokens(caches["database"], bucket)
+
+    assert errors == []
+    assert (outcomes.count(0), len(outcomes)) == (100, 200)
+
+
+@pytest.mark.django_db
+def test_racing_workers_get_exactly_the_tokens_of_a_bucket_in_redis(settings, redis_url, clock):
+    settings.CACHES = redis_caches(redis_url)
+    bucket = Bucket("race", str(uuid.uuid4()), Rate(100, 3600))
+
+    errors, outcomes = race_for_tokens(caches["default"], bucket)
+
+    assert errors == []
+    assert (outcomes.count(0), len(outcomes)) == (100, 200)
 
 
 @pytest.mark.django_db
