@@ -38,10 +38,13 @@ through in any stretch of one period). The counters change only through
 ``cache.add`` and ``cache.incr``/``decr``, which are atomic on both stores we
 use: Redis's SET NX and INCRBY, and ``fagdag.cache.DatabaseCache``'s
 ``INSERT ... ON CONFLICT DO NOTHING`` and row-locked ``incr``
-(tests/test_ratelimit.py races both). So racing workers never lose a count; two
-requests that race for the last token may both get it (each counts first, then
-compares), which errs by at most the number of requests in flight, and only in
-the member's favour for registrations (the count is given back on refusal).
+(tests/test_ratelimit.py races both). Each request counts first and then
+compares, and the atomic increment gives racing requests each a number of its
+own, so racing workers never get more tokens than there are (the race test:
+exactly 100 of 200). A refused registration gives its count back; in the moment
+between, a racing request may be refused one token early. The read of the
+previous period's counter is not locked: it changes only in the instant a
+period turns.
 
 **The stores.** The counts live in ``caches[RATELIMIT_CACHE]`` (Redis with
 ``REDIS_URL``, shared by every app server). When it cannot be reached the

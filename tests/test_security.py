@@ -376,6 +376,7 @@ def test_with_2fa_the_password_alone_is_not_enough(client, anna, settings):
     response = admin_login(client, "rigtig-kode-123")
 
     assert 'name="otp_token"' in login_page
+    assert INLINE_CODE.findall(login_page) == []
     assert response.status_code == 200
     assert client.get("/admin/")["Location"] == "/admin/login/?next=/admin/"
 
