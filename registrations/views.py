@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from events.models import Event
@@ -17,6 +18,7 @@ from events.selectors import (
     get_public_event_with_programme_version,
 )
 from events.templatetags.programme import speakers_line
+from fagdag.ratelimit import limit_submissions
 
 from . import emails, exceptions, form_cache, privacy, selectors, services
 from .forms import CancelForm, ChangeSeatsForm, EraseForm, RegistrationForm, ResendLinkForm
@@ -40,7 +42,22 @@ def _open_event(slug: str) -> Event:
     return get_object_or_404(Event.objects.public(), slug=slug)
 
 
+def _registration_limited(request, slug, *, retry_after):
+    """The rate limit's answer to a submission (fagdag.ratelimit): the form again, with the
+    member's answers and when to send it. The decorator makes it a 429."""
+    event = get_public_event_with_programme_version(slug=slug)
+    message = ngettext(
+        "We are receiving many registrations from your network right now. Your answers are "
+        "kept below: please send the form again in %(seconds)s second.",
+        "We are receiving many registrations from your network right now. Your answers are "
+        "kept below: please send the form again in %(seconds)s seconds.",
+        retry_after,
+    ) % {"seconds": retry_after}
+    return _registration_form_again(request, event, choice_errors={0: message})
+
+
 @require_http_methods(["GET", "POST"])
+@limit_submissions(on_limited=_registration_limited)
 def register(request, slug):
     # With the programme version that keys the form's kept page and programme (form_cache).
     event = get_public_event_with_programme_version(slug=slug)
