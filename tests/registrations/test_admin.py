@@ -163,6 +163,85 @@ def test_status_and_seats_are_shown_but_not_edited_on_the_change_page(client, or
     assert anne.seats.count() == 2
 
 
+def change_page_data(client, registration) -> tuple[str, dict]:
+    url = reverse("admin:registrations_registration_change", args=[registration.pk])
+    form = client.get(url).context["adminform"].form
+    return url, {name: form.initial.get(name) or "" for name in form.fields}
+
+
+def test_an_address_already_registered_for_the_event_is_refused_at_the_field(
+    client, organiser, event
+):
+    make_registration(event, name="Anne", email="anne@example.org")
+    bo = make_registration(event, name="Bo", email="bo@example.org")
+    url, data = change_page_data(client, bo)
+    data.update(email=" Anne@Example.org")
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "email": ["Denne e-mailadresse er allerede tilmeldt arrangementet."]
+    }
+    bo.refresh_from_db()
+    assert bo.email == "bo@example.org"
+
+
+def test_an_address_of_a_cancelled_registration_or_another_event_may_be_taken(
+    client, organiser, event
+):
+    services.cancel(registration=make_registration(event, email="anne@example.org"))
+    make_registration(make_programme(blocks=1), email="bo@example.org")
+    carl = make_registration(event, name="Carl", email="carl@example.org")
+    url, data = change_page_data(client, carl)
+
+    first = client.post(url, {**data, "email": "anne@example.org"})
+    second = client.post(url, {**data, "email": "bo@example.org"})
+
+    assert (first.status_code, second.status_code) == (302, 302)
+    carl.refresh_from_db()
+    assert carl.email == "bo@example.org"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("phone", "+45 ٣٣ ١٢ ٣٤ ٥٦"),
+        ("membership_number", "١٢٣٤٥٦"),
+        ("ean", "٥٧٩٨٠٠٠٠٠٠٠٠١"),
+        ("cvr", "١٣٥٨٥٦٢٨"),
+    ],
+)
+def test_the_admin_refuses_numbers_in_other_scripts_digits(client, organiser, event, field, value):
+    anne = make_registration(event, name="Anne")
+    url, data = change_page_data(client, anne)
+    data.update({field: value})
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {field: ["Skriv tallet med cifrene 0-9."]}
+    anne.refresh_from_db()
+    assert getattr(anne, field) == ""
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"event__id__exact": "²"},
+        {"workshop": "²"},
+        {"event__id__exact": "١"},
+        {"workshop": "99999999999999999999999"},
+    ],
+)
+def test_list_filters_with_other_digits_answer_without_an_error(client, organiser, event, query):
+    make_registration(event, name="Anne")
+
+    response = client.get(reverse(CHANGELIST), query, follow=True)
+
+    assert response.status_code == 200
+
+
 # Cancel ----------------------------------------------------------------------------
 
 
