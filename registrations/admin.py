@@ -172,6 +172,8 @@ class RegistrationAdminForm(forms.ModelForm):
 
     def _clean_with(self, name: str, validator, *, compact: bool = False):
         value = self.cleaned_data.get(name, "")
+        if name not in self.changed_data:
+            return value  # as the member gave it: a correction elsewhere is not held up by it
         if compact:
             value = registration_forms.compact_digits(value)
         if value:
@@ -214,6 +216,7 @@ class RegistrationAdmin(admin.ModelAdmin):
     search_help_text = _("Search by name, e-mail or workplace.")
     actions = [
         "cancel_registrations",
+        "erase_personal_data",
         "move_seats",
         "resend_confirmation",
         "send_personal_link",
@@ -370,6 +373,46 @@ class RegistrationAdmin(admin.ModelAdmin):
                 len(active),
             )
             % {"count": len(active)},
+            messages.SUCCESS,
+        )
+        return None
+
+    @admin.action(
+        description=_("Erase the attendees' personal data (at their request)"),
+        permissions=["change"],
+    )
+    def erase_personal_data(self, request, queryset):
+        """Meet a member's request to be forgotten (GDPR art. 17), whenever it comes.
+
+        Asks first. Each registration goes through ``services.erase`` as an
+        organiser's: cancelled (seats to the waitlist) unless the event is over,
+        then anonymised. The history records who erased it, in words that name
+        no one (the registration's own entries lose its name too).
+        """
+        registrations = list(queryset.filter(anonymised_at__isnull=True).select_related("event"))
+        if not registrations:
+            self.message_user(
+                request, gettext("Their personal data is already erased."), messages.WARNING
+            )
+            return None
+        if "confirm" not in request.POST:
+            return self.intermediate_page(
+                request,
+                "erase_confirmation.html",
+                title=gettext("Erase personal data"),
+                registrations=registrations,
+            )
+        for registration in registrations:
+            erased = services.erase(registration=registration, by_organiser=True)
+            self.log_change(request, erased, gettext("Personal data erased by an organiser."))
+        self.message_user(
+            request,
+            ngettext(
+                "Erased the personal data of %(count)d registration.",
+                "Erased the personal data of %(count)d registrations.",
+                len(registrations),
+            )
+            % {"count": len(registrations)},
             messages.SUCCESS,
         )
         return None

@@ -1,6 +1,9 @@
 """The registrations in the admin, driven through its pages as an organiser ("Arrangører")."""
 
+import datetime
+
 import pytest
+import time_machine
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
 from django.core import mail
@@ -11,7 +14,7 @@ from django.utils import timezone
 
 from events.models import Workshop
 from registrations import services
-from registrations.models import Registration, Seat
+from registrations.models import Registration, Seat, WaitlistEntry
 from tests.factories import make_programme, make_registration, make_workshop
 
 pytestmark = pytest.mark.django_db
@@ -240,6 +243,78 @@ def test_list_filters_with_other_digits_answer_without_an_error(client, organise
     response = client.get(reverse(CHANGELIST), query, follow=True)
 
     assert response.status_code == 200
+
+
+# Erase at the attendee's request -------------------------------------------------------
+
+
+def test_erase_asks_first_then_cancels_erases_and_records_who_did_it(
+    client, organiser, event, django_capture_on_commit_callbacks
+):
+    first_block = event.blocks.first()
+    full = first_block.workshops.first()
+    event.changes_close = timezone.now() - datetime.timedelta(days=1)  # members can no longer
+    event.save()
+    anne = make_registration(event, name="Anne Steffensen", email="anne@example.org")
+    make_registration(event, name="Bo")  # the first workshop of each block is now full
+    carl = make_registration(
+        event,
+        name="Carl",
+        choices={block.pk: block.workshops.last().pk for block in event.blocks.all()},
+    )
+    WaitlistEntry.objects.create(registration=carl, block=first_block, workshop=full)
+    mail.outbox.clear()
+
+    asked = act(client, "erase_personal_data", [anne])
+    with django_capture_on_commit_callbacks(execute=True):
+        done = act(client, "erase_personal_data", [anne], confirm="1")
+
+    anne.refresh_from_db()
+    assert "Slet deltagerens personoplysninger?" in asked.content.decode()
+    assert "Anne Steffensen" in asked.content.decode()
+    assert anne.name == "Anonymiseret"
+    assert anne.email == f"anon-{anne.pk}@invalid"
+    assert anne.status == Registration.Status.CANCELLED
+    assert not anne.seats.exists()
+    assert seat_in(carl, first_block) == full.pk  # Anne's seat went to the waitlist
+    assert messages_of(done) == ["Personoplysningerne er slettet for 1 tilmelding."]
+    [entry] = LogEntry.objects.filter(object_id=str(anne.pk))
+    assert (entry.user, entry.change_message) == (
+        organiser,
+        "Personoplysninger slettet af en arrangør.",
+    )
+    assert entry.object_repr == f"Anonymiseret <anon-{anne.pk}@invalid>"
+    assert [message.to for message in mail.outbox] == [[carl.email]]  # nothing to Anne
+
+
+def test_erase_after_the_event_keeps_the_seats_in_the_counts(client, organiser):
+    with time_machine.travel(timezone.now() - datetime.timedelta(days=40)):
+        event = make_programme(blocks=1, capacity=5)
+        anne = make_registration(event, name="Anne")
+    assert event.last_day < timezone.localdate()
+
+    act(client, "erase_personal_data", [anne], confirm="1")
+
+    anne.refresh_from_db()
+    assert (anne.name, anne.status, anne.seats.count()) == (
+        "Anonymiseret",
+        Registration.Status.CONFIRMED,
+        1,
+    )
+
+
+def test_erase_leaves_registrations_of_another_organisation_alone(client, organiser, event):
+    from tests.factories import make_organisation
+
+    elsewhere = make_programme(blocks=1, organisation=make_organisation("KKR Midtjylland"))
+    dorte = make_registration(elsewhere, name="Dorte")
+    anne = make_registration(event, name="Anne")
+
+    act(client, "erase_personal_data", [anne, dorte], confirm="1")
+
+    anne.refresh_from_db()
+    dorte.refresh_from_db()
+    assert (anne.name, dorte.name) == ("Anonymiseret", "Dorte")
 
 
 # Cancel ----------------------------------------------------------------------------
