@@ -268,3 +268,38 @@ def test_after_erasure_no_table_and_no_log_line_holds_the_name_or_the_address(
     assert any(r.exc_info and "SMTPRecipientsRefused" in (r.exc_text or "") for r in logged)
     assert traces_in(every_logger_at_debug.text) == []
     assert traces_in(written_log(logged)) == []
+
+
+def test_the_migration_takes_names_out_of_old_capacity_override_messages(organiser):
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.admin.models import CHANGE, LogEntry
+
+    migration = importlib.import_module(
+        "registrations.migrations.0008_forget_names_in_override_history"
+    )
+    workshop = make_programme(blocks=1).blocks.get().workshops.first()
+    messages = [
+        "Capacity raised from 30 to 31 to move Zebulon Quixtrøm-Vangsgaard in (override).",
+        "Antal pladser hævet fra 5 til 6 for at flytte Zebulon Quixtrøm ind (tilsidesat).",
+        "Capacity raised from 7 to 8 to move an attendee in (override).",
+        '[{"changed": {"fields": ["Capacity (seats)"]}}]',
+    ]
+    for message in messages:
+        LogEntry.objects.log_actions(
+            user_id=organiser.pk,
+            queryset=[workshop],
+            action_flag=CHANGE,
+            change_message=message,
+            single_object=True,
+        )
+
+    migration.nameless_override_messages(apps, None)
+
+    assert list(LogEntry.objects.order_by("pk").values_list("change_message", flat=True)) == [
+        "Capacity raised from 30 to 31 to move an attendee in (override).",
+        "Antal pladser hævet fra 5 til 6 for at flytte en deltager ind (tilsidesat).",
+        "Capacity raised from 7 to 8 to move an attendee in (override).",
+        '[{"changed": {"fields": ["Capacity (seats)"]}}]',
+    ]
