@@ -368,13 +368,28 @@ LOGIN_URL = "admin:login"
 # Logs: one JSON object per line on the console (fagdag/logs.py), one line
 # per request (fagdag.middleware.RequestLogMiddleware). Django's own line for
 # each 4xx answer would repeat ours, so django.request logs errors only.
+# Every record goes through the one handler, whose filter blanks e-mail
+# addresses and SQL values out of it (fagdag.logs.PersonalDataFilter): the
+# "django" logger loses the handlers Django gives it (a console of its own in
+# DEBUG, and mail_admins, which would mail tracebacks with their local values)
+# and passes its records on to the root's.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"personal_data": {"()": "fagdag.logs.PersonalDataFilter"}},
     "formatters": {"json": {"()": "fagdag.logs.JsonFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "django.request": {"level": "ERROR"},
+    },
 }
 
 # The public address of the site, for links in e-mails sent outside a request.

@@ -485,3 +485,31 @@ def test_2fa_is_on_by_default_in_production_and_off_in_development(production_en
         "False",
         "False",
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["admin_login", "registration_form"])
+def test_a_form_sent_in_utf16_gets_a_clear_400_page(page):
+    from django.test import Client
+
+    from events.models import Event
+
+    client = Client(enforce_csrf_checks=True)
+    if page == "admin_login":
+        url = "/admin/login/"
+    else:
+        url = f"/tilmelding/{make_programme(status=Event.Status.PUBLISHED).slug}/"
+    form_page = client.get(url)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form_page.content.decode())
+    body = f"csrfmiddlewaretoken={token.group(1)}&username=anne&password=æøå"
+
+    response = client.generic(
+        "POST",
+        url,
+        body.encode("utf-16"),
+        content_type="application/x-www-form-urlencoded; charset=utf-16",
+        headers={"referer": "http://testserver" + url},
+    )
+
+    assert response.status_code == 400
+    assert "Formularen blev sendt i en tegnkodning, vi ikke kan læse" in response.content.decode()
