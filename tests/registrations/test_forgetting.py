@@ -277,7 +277,7 @@ def test_the_migration_takes_names_out_of_old_capacity_override_messages(organis
     from django.contrib.admin.models import CHANGE, LogEntry
 
     migration = importlib.import_module(
-        "registrations.migrations.0008_forget_names_in_override_history"
+        "registrations.migrations.0009_forget_names_in_override_history"
     )
     workshop = make_programme(blocks=1).blocks.get().workshops.first()
     messages = [

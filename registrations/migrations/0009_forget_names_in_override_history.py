@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("admin", "0003_logentry_add_action_flag_choices"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("registrations", "0007_questions"),
+        ("registrations", "0008_mail_outbox"),
     ]
 
     operations = [
