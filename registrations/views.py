@@ -18,7 +18,7 @@ from events.selectors import (
 )
 from events.templatetags.programme import speakers_line
 
-from . import emails, exceptions, form_cache, privacy, selectors, services
+from . import emails, exceptions, form_cache, privacy, ranking, selectors, services
 from .forms import CancelForm, ChangeSeatsForm, EraseForm, RegistrationForm, ResendLinkForm
 from .models import Registration
 
@@ -47,6 +47,8 @@ def register(request, slug):
     state = event.registration_state()
     if state != Event.RegistrationState.OPEN:
         return render(request, "registrations/unavailable.html", {"event": event, "state": state})
+    if event.awaits_draw:  # by preference, before the draw: the ranking form (ranking.py)
+        return ranking.register(request, event)
 
     if request.method == "GET":
         return form_cache.page(request, event)
