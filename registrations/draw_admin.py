@@ -89,8 +89,8 @@ def chart_blocks(statistics: list[dict]) -> list[dict]:
                     "demand_end": LABEL_WIDTH + workshop["first_choice"] * scale + 4,
                     "seats_x": LABEL_WIDTH + workshop["seats"] * scale,
                     "segments": segments,
-                    "short_title": workshop["title"][:34]
-                    + ("…" if len(workshop["title"]) > 34 else ""),
+                    "short_title": workshop["title"][:30]
+                    + ("…" if len(workshop["title"]) > 30 else ""),
                     "over": workshop["first_choice"] > workshop["seats"],
                 }
             )
