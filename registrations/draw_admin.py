@@ -19,7 +19,7 @@ in a table beside it for screen readers and for copying.
 """
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -190,6 +190,35 @@ class DrawAdminMixin:
             ),
             *super().get_urls(),
         ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None or not obj.awaits_draw:
+            return form
+
+        class KeepsRankedMembers(form):
+            """Refuses going back to first come while members wait for the draw: their
+            registrations hold no seats, and no draw would ever give them any."""
+
+            def clean_seat_allocation(self):
+                value = super().clean_seat_allocation()
+                ranked = Registration.objects.filter(
+                    event=self.instance, status=Registration.Status.RANKED
+                ).count()
+                if value != Event.SeatAllocation.PREFERENCES and ranked:
+                    raise ValidationError(
+                        ngettext(
+                            "%(count)d member has ranked the workshops and waits for the "
+                            "draw. Run the draw first; the seats left then go first come.",
+                            "%(count)d members have ranked the workshops and wait for the "
+                            "draw. Run the draw first; the seats left then go first come.",
+                            ranked,
+                        )
+                        % {"count": ranked}
+                    )
+                return value
+
+        return KeepsRankedMembers
 
     def get_readonly_fields(self, request, obj=None):
         return [*super().get_readonly_fields(request, obj), "draw_overview"]

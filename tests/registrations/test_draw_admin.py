@@ -13,7 +13,13 @@ from django.utils import timezone
 
 from events.models import Event
 from registrations.models import AllocationRun, ExportRecord, Registration, Seat
-from tests.factories import change_url, make_member, make_organisation, make_programme
+from tests.factories import (
+    change_url,
+    form_data,
+    make_member,
+    make_organisation,
+    make_programme,
+)
 from tests.registrations.test_draws import rank
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +50,22 @@ def test_the_event_page_offers_the_preview_of_the_draw(client, organiser, event)
 
     assert "5 medlemmer har prioriteret workshops." in content
     assert draw_url(event) in content
+
+
+def test_going_back_to_first_come_is_refused_while_members_wait_for_the_draw(
+    client, organiser, event
+):
+    data = form_data(client.get(change_url(event)))
+    data["seat_allocation"] = "first_come"
+
+    response = client.post(change_url(event), data)
+
+    assert response.status_code == 200
+    assert "5 medlemmer har prioriteret workshops og venter på fordelingen." in (
+        response.content.decode()
+    )
+    event.refresh_from_db()
+    assert event.seat_allocation == Event.SeatAllocation.PREFERENCES
 
 
 def test_the_preview_shows_a_chart_and_saves_nothing(client, organiser, event):
