@@ -175,3 +175,19 @@ def test_after_the_window_closes_the_wishes_cannot_be_changed(client, event):
     assert "Prioriteringen er lukket, så dine ønsker kan ikke længere ændres." in (
         response.content.decode()
     )
+
+
+def test_the_wishes_are_in_the_members_data_download(client, event):
+    registration = rank(event, order=(2, 0, 1))
+
+    data = client.get(
+        reverse("registrations:personal_data", kwargs={"secret": registration.secret})
+    ).json()
+
+    first_block = event.blocks.order_by("day", "starts", "pk").first()
+    titles = list(first_block.workshops.order_by("pk").values_list("title", flat=True))
+    assert data["rankings"][:3] == [
+        {"block": first_block.title, "rank": rank_, "workshop": titles[i]}
+        for rank_, i in enumerate((2, 0, 1), start=1)
+    ]
+    assert len(data["rankings"]) == 6
