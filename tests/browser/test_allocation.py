@@ -68,7 +68,7 @@ def rank_with_the_keyboard(page, live_server) -> None:
     first_select.focus()
     # Each block: the 1st choice is the first workshop, the 2nd the second, … (ArrowDown
     # moves a closed select to the next option); Tab goes on to the next select.
-    for block in range(2):
+    for _block in range(2):
         for rank in range(1, 4):
             for _ in range(rank):
                 page.keyboard.press("ArrowDown")
