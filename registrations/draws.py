@@ -28,6 +28,7 @@ in the draw (their workshops and calendar, or the waitlist), all queued in the
 draw's transaction (``emails.queue_email``).
 """
 
+import logging
 import secrets
 import uuid
 from collections import Counter
@@ -55,6 +56,8 @@ from .models import (
     normalise_email,
 )
 from .services import lock_event_and_workshops
+
+logger = logging.getLogger(__name__)
 
 # At least this many workshops ranked per block (or all of the block's, if fewer).
 MINIMUM_RANKED = 3
@@ -242,6 +245,7 @@ class DrawOutcome:
     waitlisted: dict[int, dict[int, int]]
     statistics: list[dict]
     result: allocation.Draw
+    inputs: dict
     run: AllocationRun | None = None
 
 
@@ -318,7 +322,7 @@ def run_draw(*, event: Event, seed: int | None = None, by=None) -> DrawOutcome:
             ranked_count=len(result.lottery),
             placed_count=len(outcome.placed),
             waitlisted_count=len(outcome.waitlisted),
-            inputs=_inputs_record(event, workshops),
+            inputs=outcome.inputs,
             weights={
                 str(member): {str(block): weight for block, weight in weights.items()}
                 for member, weights in result.weights.items()
@@ -349,6 +353,10 @@ def run_due_draws(*, now=None) -> list[DrawOutcome]:
                 outcomes.append(run_draw(event=event))
             except AlreadyDrawn:
                 continue  # another server's scheduler was first
+            except Exception:
+                # One event's failure (nothing of it saved) must not hold up the others';
+                # the next run tries again, and the log says why.
+                logger.exception("The draw of event %s failed; nothing was saved.", event.pk)
     return outcomes
 
 
@@ -359,10 +367,12 @@ def _rankings_of(event: Event) -> tuple[dict[int, dict[int, tuple[int, ...]]], d
             "pk", "accept_any_workshop"
         )
     )
+    # By the workshop's block as it is now: a workshop the organiser moved to another
+    # block since is ranked there (after the wishes made in that block).
     for registration_id, block_id, workshop_id in (
         Ranking.objects.filter(registration_id__in=list(accept_any))
         .order_by("registration_id", "block_id", "rank")
-        .values_list("registration_id", "block_id", "workshop_id")
+        .values_list("registration_id", "workshop__block_id", "workshop_id")
     ):
         rankings.setdefault(registration_id, {}).setdefault(block_id, []).append(workshop_id)
     return (
@@ -385,12 +395,34 @@ def _free_seats(workshops: Mapping[int, Workshop]) -> dict[int, dict[int, int]]:
     return blocks
 
 
-def _inputs_record(event: Event, workshops: Mapping[int, Workshop]) -> dict:
-    rankings, accept_any = _rankings_of(event)
+def replay(run: AllocationRun) -> allocation.Draw:
+    """The draw again, from what ``run`` recorded (input, seed): anyone can check that it
+    gives the seats that were given (before the attendee limit, if any)."""
+    inputs = run.inputs
+    return allocation.draw(
+        blocks={
+            int(block): {int(w): seats for w, seats in ws.items()}
+            for block, ws in inputs["seats"].items()
+        },
+        preferences=[
+            allocation.Preferences(
+                member=int(member),
+                rankings={
+                    int(block): tuple(ranking) for block, ranking in wishes["rankings"].items()
+                },
+                accept_any=wishes["accept_any"],
+            )
+            for member, wishes in inputs["rankings"].items()
+        ],
+        seed=run.seed,
+    )
+
+
+def _inputs_record(blocks, rankings, accept_any) -> dict:
+    """What the draw was given, as JSON: with the seed and method, enough to hold it again."""
     return {
         "seats": {
-            str(block): {str(w): seats for w, seats in ws.items()}
-            for block, ws in _free_seats(workshops).items()
+            str(block): {str(w): seats for w, seats in ws.items()} for block, ws in blocks.items()
         },
         "rankings": {
             str(member): {
@@ -436,6 +468,7 @@ def _decide(event: Event, workshops: Mapping[int, Workshop], seed: int) -> DrawO
         waitlisted=waitlisted,
         statistics=draw_statistics(event, workshops, rankings, placed, result),
         result=result,
+        inputs=_inputs_record(blocks, rankings, accept_any),
     )
 
 

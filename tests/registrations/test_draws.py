@@ -176,6 +176,25 @@ def test_the_draw_gives_seats_through_the_seat_rows_and_records_the_run(
     assert all(m.attachments and m.attachments[0][0] == "program.ics" for m in mail.outbox)
 
 
+def test_the_recorded_input_and_seed_give_the_same_draw_again():
+    event = preference_event(capacity=1)
+    for order in [(0, 1, 2), (0, 1, 2), (1, 0, 2), (2, 3, 0), (0, 2, 1)]:
+        rank(event, order=order, accept_any=order[0] == 2)
+    draws.run_draw(event=event, seed=2024)
+    run = AllocationRun.objects.get()
+
+    again = draws.replay(run)
+
+    saved = {}
+    for seat in Seat.objects.all():
+        saved.setdefault(seat.registration_id, {})[seat.block_id] = seat.workshop_id
+    assert again.seats == saved
+    assert again.lottery == run.lottery
+    assert {str(m): {str(b): w for b, w in ws.items()} for m, ws in again.weights.items()} == (
+        run.weights
+    )
+
+
 def test_the_same_seed_gives_the_previewed_result():
     event = preference_event(capacity=1)
     for _ in range(4):
@@ -292,40 +311,52 @@ def test_an_attendee_limit_is_kept_by_the_draw():
 @pytest.mark.django_db(transaction=True)
 def test_two_draws_started_at_once_hold_one_and_a_ranking_meanwhile_is_in_it_or_refused():
     event = preference_event(capacity=3)
-    for _ in range(5):
+    for _ in range(4):
         rank(event)
-    start = threading.Barrier(4)
-    outcomes = []
+    changing = rank(event)
+    ids = workshop_ids(event)
+    new = {block: workshops[1:] for block, workshops in ids.items()}
+    start = threading.Barrier(5)
+    outcomes = {}
 
-    def act(action):
+    def act(name, action):
         try:
             start.wait(timeout=30)
             with scopes_disabled():
-                outcomes.append(("ok", action()))
+                action()
+            outcomes[name] = "ok"
         except draws.RegistrationError as refused:
-            outcomes.append((type(refused).__name__, None))
+            outcomes[name] = type(refused).__name__
         finally:
             connections.close_all()
 
-    threads = [
-        threading.Thread(target=act, args=(lambda: draws.run_draw(event=event),)),
-        threading.Thread(target=act, args=(lambda: draws.run_draw(event=event),)),
-        threading.Thread(target=act, args=(lambda: rank(event),)),
-        threading.Thread(target=act, args=(lambda: rank(event),)),
-    ]
+    actions = {
+        "draw 1": lambda: draws.run_draw(event=event),
+        "draw 2": lambda: draws.run_draw(event=event),
+        "new 1": lambda: rank(event),
+        "new 2": lambda: rank(event),
+        "change": lambda: draws.change_ranking(
+            registration=changing, rankings=new, accept_any_workshop=False
+        ),
+    }
+    threads = [threading.Thread(target=act, args=item) for item in actions.items()]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
 
-    kinds = sorted(kind for kind, _ in outcomes)
-    assert len(outcomes) == 4
-    assert kinds.count("AlreadyDrawn") == 1
-    assert AllocationRun.objects.count() == 1
+    assert sorted(outcomes) == sorted(actions)
+    assert sorted([outcomes["draw 1"], outcomes["draw 2"]]) == ["AlreadyDrawn", "ok"]
+    for name in ("new 1", "new 2", "change"):
+        assert outcomes[name] in {"ok", "RankingClosed"}
     run = AllocationRun.objects.get()
     # Nobody left behind: every registration is in the draw, or was refused and not saved.
     assert Registration.objects.filter(status=Registration.Status.RANKED).count() == 0
     assert run.ranked_count == Registration.objects.count()
-    assert run.ranked_count == 5 + kinds.count("ok") - 1
+    assert run.ranked_count == 5 + [outcomes["new 1"], outcomes["new 2"]].count("ok")
+    # The change is in the draw's input if it was made; refused, the old wishes are.
+    wishes = run.inputs["rankings"][str(changing.pk)]["rankings"][str(min(ids))]
+    changed = outcomes["change"] == "ok"
+    assert wishes == (ids[min(ids)][1:] if changed else ids[min(ids)][:3])
     for workshop in Workshop.objects.all():
         assert workshop.seats_taken == workshop.seats.count() <= workshop.capacity
