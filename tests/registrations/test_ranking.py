@@ -56,6 +56,14 @@ def test_the_registration_page_of_an_event_by_preference_is_the_ranking_form(cli
     assert f"{close:%H.%M}" in content
 
 
+def test_the_programme_says_the_seats_are_given_by_a_draw(client, event):
+    content = client.get(event.get_absolute_url()).content.decode()
+
+    close = timezone.localtime(event.preferences_close)
+    assert f"Prioritér workshops indtil {close.day}. " in content
+    assert "pladserne fordeles ved lodtrækning" in content
+
+
 def test_a_member_ranks_and_gets_the_received_page_and_an_email(
     client, event, django_capture_on_commit_callbacks
 ):
