@@ -30,7 +30,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, OuterRef
 from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -47,6 +47,7 @@ from events.models import Event, Workshop, WorkshopBlock, organisation_scopes
 
 from . import exceptions, exports, services
 from . import forms as registration_forms
+from .draw_admin import DrawAdminMixin
 from .emails import queue_email
 from .models import (
     ABOUT,
@@ -814,9 +815,24 @@ class QuestionInline(admin.StackedInline):
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
-class EventAdmin(RefuseDeletingWhatAttendeesHold, programme_admin.EventAdmin):
+class EventAdmin(DrawAdminMixin, RefuseDeletingWhatAttendeesHold, programme_admin.EventAdmin):
     """The event's page with its registrations, lists and every workshop's seats and waitlist,
-    and, for organisers, what its registration form asks."""
+    and, for organisers, what its registration form asks and its draw (draw_admin.py)."""
+
+    sees_attendees = staticmethod(sees_attendees)
+    actions = [*programme_admin.EventAdmin.actions, "hold_draw"]
+
+    @admin.action(description=_("Preview and run the draw (by preference)"))
+    def hold_draw(self, request, queryset):
+        events = list(queryset[:2])
+        if len(events) != 1 or not events[0].allocates_by_preference:
+            self.message_user(
+                request,
+                gettext("Choose one event that gives seats by preference."),
+                messages.ERROR,
+            )
+            return None
+        return HttpResponseRedirect(reverse("admin:events_event_draw", args=[events[0].pk]))
 
     inlines = [*programme_admin.EventAdmin.inlines, StandardQuestionInline, QuestionInline]
 

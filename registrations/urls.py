@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import ranking, views
 
 app_name = "registrations"
 urlpatterns = [
@@ -10,9 +10,15 @@ urlpatterns = [
     path("min/<str:secret>/afmeld/", views.cancel, name="cancel"),
     path("min/<str:secret>/data.json", views.personal_data, name="personal_data"),
     path("min/<str:secret>/slet/", views.erase, name="erase"),
+    path("min/<str:secret>/prioriteter/", ranking.change, name="ranking_change"),
     path("min/<str:secret>/brev/", views.letter, name="letter"),
     path("min/<str:secret>/brev.txt", views.letter, {"as_text": True}, name="letter_txt"),
     path("<slug:slug>/", views.register, name="register"),
     path("<slug:slug>/send-link/", views.resend_link, name="resend_link"),
+    path(
+        "<slug:slug>/prioriteter-modtaget/<str:secret>/",
+        ranking.received,
+        name="ranking_received",
+    ),
     path("<slug:slug>/bekraeftelse/<str:secret>/", views.confirmation, name="confirmation"),
 ]

@@ -20,7 +20,7 @@ from events.selectors import (
 from events.templatetags.programme import speakers_line
 from fagdag.ratelimit import limit_submissions
 
-from . import emails, exceptions, form_cache, privacy, selectors, services
+from . import emails, exceptions, form_cache, privacy, ranking, selectors, services
 from .forms import CancelForm, ChangeSeatsForm, EraseForm, RegistrationForm, ResendLinkForm
 from .models import Registration
 
@@ -64,6 +64,8 @@ def register(request, slug):
     state = event.registration_state()
     if state != Event.RegistrationState.OPEN:
         return render(request, "registrations/unavailable.html", {"event": event, "state": state})
+    if event.awaits_draw:  # by preference, before the draw: the ranking form (ranking.py)
+        return ranking.register(request, event)
 
     if request.method == "GET":
         return form_cache.page(request, event)
