@@ -40,11 +40,13 @@ errorlog = "-"
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"personal_data": {"()": "fagdag.logs.PersonalDataFilter"}},
     "formatters": {"json": {"()": "fagdag.logs.JsonFormatter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json",
+            "filters": ["personal_data"],
             "stream": "ext://sys.stderr",
         }
     },

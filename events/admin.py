@@ -300,6 +300,7 @@ class EventAdmin(OfTheUsersOrganisations, admin.ModelAdmin):
                 ),
                 "fields": [
                     ("registration_opens", "registration_closes"),
+                    ("seat_allocation", "preferences_close"),
                     "attendee_limit",
                     "changes_close",
                 ],

@@ -62,12 +62,23 @@ class EventAdminForm(forms.ModelForm):
             "online_links_days_before",
             "registration_opens",
             "registration_closes",
+            "seat_allocation",
+            "preferences_close",
             "attendee_limit",
             "changes_close",
             "price",
             "practical_information",
         ]
         widgets = {"summary": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "seat_allocation" in self.fields:
+            # Left out (an older form, a script): first come, as before the choice existed.
+            self.fields["seat_allocation"].required = False
+
+    def clean_seat_allocation(self):
+        return self.cleaned_data.get("seat_allocation") or Event.SeatAllocation.FIRST_COME
 
     def clean(self):
         cleaned_data = super().clean()

@@ -218,6 +218,36 @@ class Event(models.Model):
     )
     registration_opens = models.DateTimeField(_("registration opens"), null=True, blank=True)
     registration_closes = models.DateTimeField(_("registration closes"), null=True, blank=True)
+
+    class SeatAllocation(models.TextChoices):
+        FIRST_COME = "first_come", _("First come, first served")
+        PREFERENCES = "preferences", _("By preference: members rank the workshops, then a draw")
+
+    seat_allocation = models.CharField(
+        _("how seats are given"),
+        max_length=12,
+        choices=SeatAllocation.choices,
+        default=SeatAllocation.FIRST_COME,
+        help_text=_(
+            "By preference: from when registration opens until the ranking closes, members "
+            "rank the workshops of each block; then one draw gives everyone a workshop per "
+            "block as well as the seats allow, and the seats left go first come until "
+            "registration closes."
+        ),
+    )
+    preferences_close = models.DateTimeField(
+        _("ranking closes and the draw runs"),
+        null=True,
+        blank=True,
+        help_text=_("By preference only: the end of the window for ranking; the draw runs then."),
+    )
+    drawn_at = models.DateTimeField(
+        _("draw held"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the draw gave the seats (by preference only)."),
+    )
     attendee_limit = models.PositiveIntegerField(
         _("attendee limit"),
         null=True,
@@ -293,6 +323,20 @@ class Event(models.Model):
                 violation_error_message=_("Registration must close after it opens."),
             ),
             models.CheckConstraint(
+                condition=Q(seat_allocation="first_come") | Q(preferences_close__isnull=False),
+                name="event_preferences_need_closing_time",
+                violation_error_message=_(
+                    "Give the time the ranking closes, when seats are given by preference."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(preferences_close__isnull=True)
+                | Q(registration_opens__isnull=True)
+                | Q(preferences_close__gt=models.F("registration_opens")),
+                name="event_preferences_close_after_opening",
+                violation_error_message=_("The ranking must close after registration opens."),
+            ),
+            models.CheckConstraint(
                 condition=Q(price__gte=0),
                 name="event_price_not_negative",
                 violation_error_message=_("The price cannot be negative."),
@@ -340,6 +384,34 @@ class Event(models.Model):
         if now >= closes:
             return self.RegistrationState.CLOSED
         return self.RegistrationState.OPEN
+
+    @property
+    def allocates_by_preference(self) -> bool:
+        return self.seat_allocation == self.SeatAllocation.PREFERENCES
+
+    @property
+    def awaits_draw(self) -> bool:
+        """By preference, and the draw has not given the seats yet."""
+        return self.allocates_by_preference and self.drawn_at is None
+
+    def ranking_is_open(self, now: datetime.datetime | None = None) -> bool:
+        """Whether members may rank workshops (register, or change their ranking) now."""
+        now = now or timezone.now()
+        return (
+            self.awaits_draw
+            and self.registration_state(now) == self.RegistrationState.OPEN
+            and now < self.preferences_close
+        )
+
+    def draw_is_due(self, now: datetime.datetime | None = None) -> bool:
+        """The ranking has closed and the draw has not run: the scheduled draw's to do."""
+        now = now or timezone.now()
+        return (
+            self.awaits_draw
+            and self.status == self.Status.PUBLISHED
+            and self.preferences_close is not None
+            and now >= self.preferences_close
+        )
 
     @property
     def registration_is_open(self) -> bool:

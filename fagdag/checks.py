@@ -45,3 +45,27 @@ def check_mail_settings(app_configs, **kwargs):
             )
         )
     return errors
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_client_address_behind_a_proxy(app_configs, **kwargs):
+    """Behind a proxy, ``TRUSTED_PROXY_COUNT`` = 0 makes every client the proxy.
+
+    The settings trust a proxy's ``X-Forwarded-Proto`` (``SECURE_PROXY_SSL_HEADER``,
+    set in production), so there is a proxy in front; with no trusted proxy
+    counted, the rate limits and the admin lockout would see one address, the
+    proxy's, for everyone: one flood would shut out all members, and a lockout
+    all staff.
+    """
+    if settings.SECURE_PROXY_SSL_HEADER and settings.TRUSTED_PROXY_COUNT <= 0:
+        return [
+            checks.Error(
+                "SECURE_PROXY_SSL_HEADER trusts a proxy in front of the app, but "
+                "TRUSTED_PROXY_COUNT is 0: every client would be counted as the proxy's "
+                "address by the rate limits and the admin lockout.",
+                hint="Set TRUSTED_PROXY_COUNT to the number of proxies that append to "
+                "X-Forwarded-For (nginx alone: 1).",
+                id="fagdag.E141",
+            )
+        ]
+    return []

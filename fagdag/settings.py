@@ -69,7 +69,6 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
-    "django_ratelimit",
     "events",
     "registrations",
 ]
@@ -84,8 +83,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "fagdag.ratelimit.RateLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "fagdag.ratelimit.RateLimitMiddleware",  # after the CSRF check: refused forms are not counted
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "fagdag.middleware.OrganisationScopeMiddleware",  # after the user is known
@@ -149,8 +148,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Admin login: django-axes locks a username out from one client address
-# after AXES_FAILURE_LIMIT failed logins, for AXES_COOLOFF_TIME; the attempts
-# are listed in the admin. Its backend must come first.
+# after AXES_FAILURE_LIMIT failed logins, for AXES_COOLOFF_TIME, and the
+# address itself after AXES_ADDRESS_FAILURE_LIMIT failed logins over any
+# usernames (a sprayed password; fagdag/lockout.py); the attempts are listed
+# in the admin. Its backend must come first.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "registrations.roles.RoleBackend",  # ModelBackend, plus the permissions of the roles
@@ -158,12 +159,19 @@ AUTHENTICATION_BACKENDS = [
 # django-otp's device pages (the QR code, the secret) refuse before looking a device up.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_ADDRESS_FAILURE_LIMIT = int(os.environ.get("AXES_ADDRESS_FAILURE_LIMIT", "20"))
+AXES_HANDLER = "fagdag.lockout.AddressAwareHandler"
 AXES_COOLOFF_TIME = datetime.timedelta(hours=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "fagdag.ratelimit.client_address"
 AXES_LOCKOUT_CALLABLE = "fagdag.views.lockout"
 AXES_VERBOSE = False  # no usernames or addresses in the log: the admin lists the attempts
+
+# Sessions (staff logins above all) last a working day from the login and end
+# when the browser closes, not Django's two weeks.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 60 * 60)))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Two-factor login for staff (django-otp): on by default in production. See
 # the README for how a staff user gets a device.
@@ -266,11 +274,6 @@ X_FRAME_OPTIONS = "DENY"
 SILENCED_SYSTEM_CHECKS = [
     *([] if env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS") else ["security.W005"]),
     *([] if env_bool("SECURE_HSTS_PRELOAD") else ["security.W021"]),
-    # django-ratelimit knows only memcached and django-redis as safe caches.
-    # Ours are safe too: fagdag.cache.DatabaseCache increments atomically
-    # (tests/test_ratelimit.py races it), and Django's RedisCache uses
-    # Redis's atomic INCR.
-    "django_ratelimit.W001",
 ]
 
 # Content-Security-Policy (django-csp): no inline script or style anywhere,
@@ -310,9 +313,15 @@ PERMISSIONS_POLICY = {
     )
 }
 
-# Cache: the rate limits' counters. A table in the database by default
-# (`manage.py createcachetable`); Redis when REDIS_URL is set, so that several
-# app servers share the counts.
+# Cache: the rate limits' counters (fagdag/ratelimit.py). A table in the
+# database by default (`manage.py createcachetable`); Redis when REDIS_URL is
+# set, so that several app servers share the counts. While Redis cannot be
+# reached, the limits count in the database's table ("database") instead.
+DATABASE_CACHE = {
+    "BACKEND": "fagdag.cache.DatabaseCache",
+    "LOCATION": "fagdag_cache",
+    "OPTIONS": {"MAX_ENTRIES": 50_000},
+}
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
@@ -322,31 +331,36 @@ if REDIS_URL:
             "KEY_PREFIX": "fagdag",
             # A Redis that hangs must not hang the page: give up after a second.
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
+        },
+        "database": DATABASE_CACHE,
     }
 else:
-    CACHES = {
-        "default": {
-            "BACKEND": "fagdag.cache.DatabaseCache",
-            "LOCATION": "fagdag_cache",
-            "OPTIONS": {"MAX_ENTRIES": 50_000},
-        }
-    }
+    CACHES = {"default": DATABASE_CACHE, "database": DATABASE_CACHE}
+RATELIMIT_CACHE = "default"
+RATELIMIT_FALLBACK_CACHE = "database"
 
-# Rate limits per client address (fagdag/ratelimit.py): "count/period", period
-# s, m, h or d ("30/m", "10/5m"); empty for no limit. Many members register
-# from one municipality's address, so the registration limit is generous.
-RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "30/m")
+# Rate limits (fagdag/ratelimit.py): token buckets, "count/period" (period s,
+# m, h or d, optionally with a number: "600/10m"): up to `count` at once, then
+# `count` per period; empty for no limit. The registration form counts
+# registrations per client address (a town hall of members behind one
+# address at opening time) and per browser, and junk (invalid or refused
+# submissions, forms refused for their CSRF token) per address and browser.
+RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "600/10m")
+RATELIMIT_REGISTER_BROWSER = os.environ.get("RATELIMIT_REGISTER_BROWSER", "10/h")
+RATELIMIT_JUNK = os.environ.get("RATELIMIT_JUNK", "100/10m")
+RATELIMIT_JUNK_BROWSER = os.environ.get("RATELIMIT_JUNK_BROWSER", "10/10m")
 RATELIMIT_RESEND_LINK = os.environ.get("RATELIMIT_RESEND_LINK", "5/m")
 RATELIMIT_PERSONAL = os.environ.get("RATELIMIT_PERSONAL", "60/m")
 # Addresses (or networks) never limited: for a load test's own server only
 # (bench/rush.py sets 127.0.0.1). Empty by default; `check --deploy` warns
 # when it is set.
 RATELIMIT_TRUSTED_ADDRESSES = env_list("RATELIMIT_TRUSTED_ADDRESSES")
-RATELIMIT_VIEW = "fagdag.ratelimit.too_many_requests"
-RATELIMIT_FAIL_OPEN = True  # a cache that answers nothing lets requests through
+# A form refused for its CSRF token counts as junk for the rate limits.
+CSRF_FAILURE_VIEW = "fagdag.ratelimit.csrf_failure"
 # The number of proxies in front of the app that append to X-Forwarded-For
-# (nginx alone: 1; a load balancer and nginx: 2). 0: the app is reached directly.
+# (nginx alone: 1; a load balancer and nginx: 2). 0: the app is reached
+# directly. `check --deploy` fails on 0 when the settings trust a proxy's
+# X-Forwarded-Proto (production): every client would share the proxy's address.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 LOGIN_URL = "admin:login"
@@ -354,13 +368,28 @@ LOGIN_URL = "admin:login"
 # Logs: one JSON object per line on the console (fagdag/logs.py), one line
 # per request (fagdag.middleware.RequestLogMiddleware). Django's own line for
 # each 4xx answer would repeat ours, so django.request logs errors only.
+# Every record goes through the one handler, whose filter blanks e-mail
+# addresses and SQL values out of it (fagdag.logs.PersonalDataFilter): the
+# "django" logger loses the handlers Django gives it (a console of its own in
+# DEBUG, and mail_admins, which would mail tracebacks with their local values)
+# and passes its records on to the root's.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"personal_data": {"()": "fagdag.logs.PersonalDataFilter"}},
     "formatters": {"json": {"()": "fagdag.logs.JsonFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "django.request": {"level": "ERROR"},
+    },
 }
 
 # The public address of the site, for links in e-mails sent outside a request.

@@ -16,4 +16,5 @@ urlpatterns += i18n_patterns(
     prefix_default_language=False,
 )
 
+handler400 = "fagdag.views.bad_request"
 handler500 = "fagdag.views.server_error"

@@ -6,7 +6,12 @@ import sys
 from axes.helpers import get_cool_off
 from django.core import checks
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError
-from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import (
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseServerError,
+    JsonResponse,
+)
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
@@ -34,6 +39,19 @@ def readyz(request):
             status=503,
         )
     return JsonResponse({"database": "ok"})
+
+
+def bad_request(request, exception=None):
+    """``handler400``: the Danish page for a request we cannot read.
+
+    Unlike Django's own 400 view, it does not ask for a CSRF token: that would
+    read the form again, and a form Django refuses to read (one sent in another
+    character encoding than UTF-8, say ``charset=utf-16``) would then end in a
+    500. A form in another encoding gets a sentence of its own.
+    """
+    charset = request.content_params.get("charset", "") if request.method == "POST" else ""
+    wrong_charset = bool(charset) and charset.lower().replace("_", "-") not in {"utf-8", "utf8"}
+    return HttpResponseBadRequest(render_to_string("400.html", {"wrong_charset": wrong_charset}))
 
 
 def server_error(request):

@@ -21,6 +21,8 @@ pages: the programme's admins of events/admin.py, subclassed and registered
 in their place (see "The attendee side of the programme's pages" below).
 """
 
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -28,7 +30,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, OuterRef
 from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -44,6 +46,8 @@ from events.imports import WorkshopResource
 from events.models import Event, Workshop, WorkshopBlock, organisation_scopes
 
 from . import exceptions, exports, services
+from . import forms as registration_forms
+from .draw_admin import DrawAdminMixin
 from .emails import queue_email, renew_personal_link
 from .models import (
     ABOUT,
@@ -63,6 +67,12 @@ from .models import (
 EMPTY = "–"
 
 
+def is_id(value) -> bool:
+    """Whether a query parameter is a primary key: ASCII digits only ("²".isdigit() is true,
+    and int() of it fails), and short enough for the database's integer."""
+    return bool(re.fullmatch(r"[0-9]{1,18}", str(value or "")))
+
+
 class WorkshopFilter(admin.SimpleListFilter):
     """Who sits in a workshop; offered once an event is chosen (a big event has 90+)."""
 
@@ -71,7 +81,7 @@ class WorkshopFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         event_id = request.GET.get("event__id__exact", "")
-        if not event_id.isdigit():
+        if not is_id(event_id):
             return []
         workshops = (
             Workshop.objects.filter(block__event_id=event_id)
@@ -82,7 +92,7 @@ class WorkshopFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        if value and str(value).isdigit():
+        if is_id(value):
             return queryset.filter(seats__workshop_id=value)
         return queryset
 
@@ -137,8 +147,56 @@ class MoveSeatForm(forms.Form):
         return self.workshops[self.cleaned_data["workshop"]]
 
 
+class RegistrationAdminForm(forms.ModelForm):
+    """An organiser's corrections of an attendee's details, checked as the registration form
+    checks them; an address already registered for the event is refused at the field (the
+    database's unique constraint would refuse it too, but as an error page)."""
+
+    class Meta:
+        model = Registration
+        fields = [field.name for field in attendee_fields()]
+
+    def clean_email(self):
+        email = normalise_email(self.cleaned_data["email"])
+        registration = self.instance
+        if registration.status != Registration.Status.CANCELLED and (
+            Registration._base_manager.filter(event=registration.event_id, email=email)
+            .exclude(status=Registration.Status.CANCELLED)
+            .exclude(pk=registration.pk)
+            .exists()
+        ):
+            raise ValidationError(
+                _("This e-mail address is already registered for the event."),
+                code="email_already_registered",
+            )
+        return email
+
+    def _clean_with(self, name: str, validator, *, compact: bool = False):
+        value = self.cleaned_data.get(name, "")
+        if name not in self.changed_data:
+            return value  # as the member gave it: a correction elsewhere is not held up by it
+        if compact:
+            value = registration_forms.compact_digits(value)
+        if value:
+            validator(value)
+        return value
+
+    def clean_phone(self):
+        return self._clean_with("phone", registration_forms.validate_phone)
+
+    def clean_membership_number(self):
+        return self._clean_with("membership_number", registration_forms.validate_membership_number)
+
+    def clean_ean(self):
+        return self._clean_with("ean", registration_forms.validate_ean, compact=True)
+
+    def clean_cvr(self):
+        return self._clean_with("cvr", registration_forms.validate_cvr, compact=True)
+
+
 @admin.register(Registration)
 class RegistrationAdmin(admin.ModelAdmin):
+    form = RegistrationAdminForm
     list_display = [
         "name",
         "email",
@@ -159,6 +217,7 @@ class RegistrationAdmin(admin.ModelAdmin):
     search_help_text = _("Search by name, e-mail or workplace.")
     actions = [
         "cancel_registrations",
+        "erase_personal_data",
         "move_seats",
         "resend_confirmation",
         "send_personal_link",
@@ -315,6 +374,46 @@ class RegistrationAdmin(admin.ModelAdmin):
                 len(active),
             )
             % {"count": len(active)},
+            messages.SUCCESS,
+        )
+        return None
+
+    @admin.action(
+        description=_("Erase the attendees' personal data (at their request)"),
+        permissions=["change"],
+    )
+    def erase_personal_data(self, request, queryset):
+        """Meet a member's request to be forgotten (GDPR art. 17), whenever it comes.
+
+        Asks first. Each registration goes through ``services.erase`` as an
+        organiser's: cancelled (seats to the waitlist) unless the event is over,
+        then anonymised. The history records who erased it, in words that name
+        no one (the registration's own entries lose its name too).
+        """
+        registrations = list(queryset.filter(anonymised_at__isnull=True).select_related("event"))
+        if not registrations:
+            self.message_user(
+                request, gettext("Their personal data is already erased."), messages.WARNING
+            )
+            return None
+        if "confirm" not in request.POST:
+            return self.intermediate_page(
+                request,
+                "erase_confirmation.html",
+                title=gettext("Erase personal data"),
+                registrations=registrations,
+            )
+        for registration in registrations:
+            erased = services.erase(registration=registration, by_organiser=True)
+            self.log_change(request, erased, gettext("Personal data erased by an organiser."))
+        self.message_user(
+            request,
+            ngettext(
+                "Erased the personal data of %(count)d registration.",
+                "Erased the personal data of %(count)d registrations.",
+                len(registrations),
+            )
+            % {"count": len(registrations)},
             messages.SUCCESS,
         )
         return None
@@ -717,9 +816,24 @@ class QuestionInline(admin.StackedInline):
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
-class EventAdmin(RefuseDeletingWhatAttendeesHold, programme_admin.EventAdmin):
+class EventAdmin(DrawAdminMixin, RefuseDeletingWhatAttendeesHold, programme_admin.EventAdmin):
     """The event's page with its registrations, lists and every workshop's seats and waitlist,
-    and, for organisers, what its registration form asks."""
+    and, for organisers, what its registration form asks and its draw (draw_admin.py)."""
+
+    sees_attendees = staticmethod(sees_attendees)
+    actions = [*programme_admin.EventAdmin.actions, "hold_draw"]
+
+    @admin.action(description=_("Preview and run the draw (by preference)"))
+    def hold_draw(self, request, queryset):
+        events = list(queryset[:2])
+        if len(events) != 1 or not events[0].allocates_by_preference:
+            self.message_user(
+                request,
+                gettext("Choose one event that gives seats by preference."),
+                messages.ERROR,
+            )
+            return None
+        return HttpResponseRedirect(reverse("admin:events_event_draw", args=[events[0].pk]))
 
     inlines = [*programme_admin.EventAdmin.inlines, StandardQuestionInline, QuestionInline]
 

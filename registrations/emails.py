@@ -67,9 +67,11 @@ KINDS = {
     "reminder": Registration.Status.CONFIRMED,
     "personal_link": None,
     "register_again": None,
+    "ranked": Registration.Status.RANKED,  # by preference: wishes received (registrations.draws)
+    "drawn": None,  # by preference: the draw's result, seats or waitlist
 }
 # Kinds that list the attendee's workshops, and so carry them as a calendar file.
-CALENDAR_KINDS = {"confirmation", "changed", "promoted", "online_links", "reminder"}
+CALENDAR_KINDS = {"confirmation", "changed", "promoted", "online_links", "reminder", "drawn"}
 
 
 def queue_email(registration: Registration, kind: str) -> OutgoingEmail:

@@ -463,7 +463,7 @@ def build_listing(kind: str, *, event: Event, workshop=None, registrations=None)
 
 
 def export_response(
-    request, *, kind: str, fmt: str, event: Event, workshop=None, registrations=None
+    request, *, kind: str, fmt: str, event: Event, workshop=None, registrations=None, listing=None
 ):
     """The list as a download, recorded as an ``ExportRecord``; 403 without the permission.
 
@@ -474,7 +474,8 @@ def export_response(
         raise PermissionDenied
     if fmt not in Format.values:
         raise Http404("No such format.")
-    listing = build_listing(kind, event=event, workshop=workshop, registrations=registrations)
+    if listing is None:  # else built by the caller (the draw's figures, draw_admin.py)
+        listing = build_listing(kind, event=event, workshop=workshop, registrations=registrations)
     record = ExportRecord.objects.create(
         user=request.user,
         username=request.user.get_username(),

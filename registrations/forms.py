@@ -5,11 +5,13 @@ import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.urls import reverse
 from django.utils.choices import BaseChoiceIterator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from stdnum import ean as stdnum_ean
+from stdnum import exceptions as stdnum_exceptions
+from stdnum.dk import cvr as stdnum_cvr
 
 from events.models import Event, WorkshopBlock
 
@@ -25,28 +27,54 @@ from .models import (
 )
 from .selectors import EventQuestions, event_is_fully_booked
 
+ASCII_DIGITS = frozenset("0123456789")
+
+
+def refuse_other_digits(value: str) -> None:
+    """Numbers are written with the digits 0-9: "١٢٣" or "１２３" are digits to Python's
+    ``isdigit`` and ``\\d``, but no invoice system, phone or member register reads them."""
+    if any(c.isdigit() and c not in ASCII_DIGITS for c in value):
+        raise ValidationError(_("Write the number with the digits 0-9."), code="non_ascii_digits")
+
 
 def validate_ean(value: str) -> None:
-    """A 13-digit EAN (GLN) location number with a valid GS1 check digit."""
-    if not re.fullmatch(r"\d{13}", value):
+    """A 13-digit EAN location number (GLN) with a valid GS1 check digit (python-stdnum)."""
+    refuse_other_digits(value)
+    if len(value) != 13 or not set(value) <= ASCII_DIGITS:
         raise ValidationError(_("An EAN number has exactly 13 digits."), code="ean_format")
-    digits = [int(d) for d in value]
-    total = sum(d * (3 if i % 2 else 1) for i, d in enumerate(digits[:12]))
-    if (10 - total % 10) % 10 != digits[12]:
+    try:
+        stdnum_ean.validate(value)
+    except stdnum_exceptions.ValidationError:
         raise ValidationError(
             _("This is not a valid EAN number: its check digit does not match. Please check it."),
             code="ean_check",
-        )
+        ) from None
 
 
 def validate_cvr(value: str) -> None:
-    """An 8-digit CVR number passing the modulus-11 check."""
-    if not re.fullmatch(r"\d{8}", value):
+    """An 8-digit Danish CVR number passing its modulus-11 check (python-stdnum)."""
+    refuse_other_digits(value)
+    if len(value) != 8 or not set(value) <= ASCII_DIGITS:
         raise ValidationError(_("A CVR number has exactly 8 digits."), code="cvr_format")
-    weights = (2, 7, 6, 5, 4, 3, 2, 1)
-    if sum(int(d) * w for d, w in zip(value, weights, strict=True)) % 11:
+    try:
+        stdnum_cvr.validate(value)
+    except stdnum_exceptions.ValidationError:
         raise ValidationError(
             _("This is not a valid CVR number. Please check it."), code="cvr_check"
+        ) from None
+
+
+def validate_phone(value: str) -> None:
+    refuse_other_digits(value)
+    if not re.fullmatch(r"\+?[0-9 ()-]{6,}", value):
+        raise ValidationError(_("Write a phone number with digits only."), code="phone_format")
+
+
+def validate_membership_number(value: str) -> None:
+    refuse_other_digits(value)
+    if not re.fullmatch(r"[0-9]+", value):
+        raise ValidationError(
+            _("A membership number has digits only."), code="membership_number_format"
         )
 
 
@@ -126,9 +154,7 @@ class RegistrationForm(forms.ModelForm):
         label=_("Phone"),
         max_length=30,
         required=False,
-        validators=[
-            RegexValidator(r"^\+?[\d ()-]{6,}$", _("Write a phone number with digits only."))
-        ],
+        validators=[validate_phone],
     )
     workplace = forms.CharField(label=_("Workplace"), max_length=200)
     job_title = forms.CharField(label=_("Job title"), max_length=200)
@@ -142,7 +168,7 @@ class RegistrationForm(forms.ModelForm):
         label=_("Membership number"),
         max_length=20,
         required=False,
-        validators=[RegexValidator(r"^\d+$", _("A membership number has digits only."))],
+        validators=[validate_membership_number],
     )
     dietary_needs = forms.CharField(
         label=_("Dietary needs and allergies"),

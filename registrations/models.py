@@ -127,6 +127,8 @@ class Registration(models.Model):
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", _("Confirmed")
         WAITLISTED = "waitlisted", _("Waitlisted")
+        # By preference (``Event.allocates_by_preference``): ranked workshops, awaiting the draw.
+        RANKED = "ranked", _("Awaiting the draw")
         CANCELLED = "cancelled", _("Cancelled")
 
     class Sector(models.TextChoices):
@@ -401,6 +403,95 @@ class WaitlistEntry(models.Model):
         return f"{self.registration.name} → {self.workshop}"
 
 
+class Ranking(models.Model):
+    """One workshop a member ranked, by preference: ``rank`` 1 is their first choice in the block.
+
+    Written only by ``registrations.draws``; read by the draw when the ranking closes.
+    """
+
+    registration = models.ForeignKey(
+        Registration,
+        on_delete=models.CASCADE,
+        related_name="rankings",
+        verbose_name=_("registration"),
+    )
+    block = models.ForeignKey(
+        WorkshopBlock, on_delete=models.CASCADE, related_name="+", verbose_name=_("block")
+    )
+    workshop = models.ForeignKey(
+        Workshop, on_delete=models.CASCADE, related_name="rankings", verbose_name=_("workshop")
+    )
+    rank = models.PositiveSmallIntegerField(_("rank"))
+
+    objects = scoped(attendees="registration__event__organisation")
+
+    class Meta:
+        verbose_name = _("ranked workshop")
+        verbose_name_plural = _("ranked workshops")
+        ordering = ["registration", "block", "rank"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "workshop"], name="ranking_workshop_once"
+            ),
+            models.UniqueConstraint(
+                fields=["registration", "block", "rank"], name="ranking_rank_once_per_block"
+            ),
+            models.CheckConstraint(condition=Q(rank__gte=1), name="ranking_rank_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.rank}. {self.workshop}"
+
+
+class AllocationRun(models.Model):
+    """The draw of an event, as it was held: enough to show anyone it was fair and repeatable.
+
+    The same rankings, seats and ``seed`` given to ``allocation.draw`` (whose
+    ``method`` is recorded) give the same result. One per event: the database
+    refuses a second.
+    """
+
+    event = models.OneToOneField(
+        Event, on_delete=models.PROTECT, related_name="allocation_run", verbose_name=_("event")
+    )
+    seed = models.BigIntegerField(_("lottery seed"))
+    method = models.TextField(_("method"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("run by"),
+    )
+    username = models.CharField(
+        _("run by"), max_length=150, blank=True, help_text=_("Empty: the scheduled draw.")
+    )
+    ranked_count = models.PositiveIntegerField(_("members in the draw"))
+    placed_count = models.PositiveIntegerField(_("placed"))
+    waitlisted_count = models.PositiveIntegerField(_("on the waitlist"))
+    inputs = models.JSONField(
+        _("input"),
+        help_text=_("The seats free in each workshop and every member's ranking, by id."),
+    )
+    weights = models.JSONField(
+        _("weights"), help_text=_("Each member's weight in each block, by registration id.")
+    )
+    lottery = models.JSONField(_("lottery order"), help_text=_("Registration ids, as drawn."))
+    statistics = models.JSONField(_("statistics"))
+    created_at = models.DateTimeField(_("held"), auto_now_add=True)
+
+    objects = scoped(attendees="event__organisation")
+
+    class Meta:
+        verbose_name = _("draw")
+        verbose_name_plural = _("draws")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.event} ({timezone.localtime(self.created_at):%Y-%m-%d %H:%M})"
+
+
 class ExportRecord(models.Model):
     """One attendee list taken out of the system: who, which list, when, how, how many rows.
 
@@ -414,6 +505,7 @@ class ExportRecord(models.Model):
         ROOM_LIST = "room_list", _("Room list of a workshop")
         CATERING = "catering", _("Catering")
         INVOICING = "invoicing", _("Invoicing")
+        DRAW = "draw", _("Draw: demand and choices")
 
     class Format(models.TextChoices):
         CSV = "csv", _("CSV for Excel (semicolon)")

@@ -203,6 +203,13 @@ def personal_data(registration: Registration) -> dict:
             }
             for entry in waits
         ],
+        # Seats by preference (registrations.draws): the wishes, kept after the draw.
+        "rankings": [
+            {"block": ranking.block.title, "rank": ranking.rank, "workshop": ranking.workshop.title}
+            for ranking in registration.rankings.select_related("block", "workshop").order_by(
+                "block__day", "block__starts", "block__pk", "rank"
+            )
+        ],
         "retention": {
             "personal_data_erased_after_days": settings.RETENTION_DAYS_AFTER_EVENT,
             "invoice_data_erased_after_years": settings.BOOKKEEPING_RETENTION_YEARS,

@@ -80,6 +80,7 @@ __all__ = [
     "WorkshopFull",
     "cancel",
     "change_seats",
+    "earlier_registration",
     "erase",
     "fill_free_seats",
     "lock_event_and_workshops",
@@ -221,7 +222,7 @@ def register(
             # repeat is refused for the same reasons in the same order. Looked
             # up rather than left to the unique constraints, whose refusal would
             # write the address into PostgreSQL's log.
-            earlier = _earlier_registration(event, email, submission_token)
+            earlier = earlier_registration(event, email, submission_token)
             if earlier is not None and submission_token is not None:
                 if earlier.submission_token == submission_token:
                     return earlier
@@ -259,7 +260,7 @@ def register(
     raise AlreadyRegistered(status=status)
 
 
-def _earlier_registration(
+def earlier_registration(
     event: Event, email: str, submission_token: uuid.UUID | None
 ) -> Registration | None:
     """This submission made before, or else the address's active registration for the event."""
@@ -548,19 +549,29 @@ def _refuse_full(workshops: list[Workshop]) -> None:
         raise WorkshopFull(full)
 
 
-def erase(*, registration: Registration) -> Registration:
+def erase(*, registration: Registration, by_organiser: bool = False) -> Registration:
     """Cancel a registration and erase the attendee's personal data at once (GDPR art. 17).
 
     The cancellation is ``cancel``'s, under its rules and in the same
     transaction: seats are freed and handed to the waitlists, and a refusal
-    (``ChangesClosed``) leaves everything as it was. Then ``privacy.anonymise``
-    replaces the personal data and the personal link; a paid event's invoicing
-    data stays for the bookkeeping period.
+    (``ChangesClosed``: an attendee after the change deadline) leaves
+    everything as it was. Then ``privacy.anonymise`` replaces the personal
+    data and the personal link; a paid event's invoicing data stays for the
+    bookkeeping period.
 
-    Locks: as ``cancel``, then the registration's row again (already held).
+    Organisers (``by_organiser``) meet an attendee's request at any time:
+    before the event ends the registration is cancelled as ``cancel`` does for
+    them; once the event's last day is past it is only anonymised, as the
+    retention period would do it, so that its seats stay in the statistics
+    and nobody is moved up from a waitlist into a day that has been.
+
+    Locks: as ``cancel``, then the registration's row again (already held);
+    after the event, the registration's row only.
     """
     with transaction.atomic():
-        registration = cancel(registration=registration)
+        event = registration.event
+        if not (by_organiser and timezone.localdate() > event.last_day):
+            registration = cancel(registration=registration, by_organiser=by_organiser)
         return anonymise(registration)
 
 

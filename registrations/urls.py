@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import ranking, views
 
 app_name = "registrations"
 urlpatterns = [
@@ -12,6 +12,7 @@ urlpatterns = [
     path("min/<str:secret>/data.json", views.personal_data, name="personal_data"),
     path("min/<str:secret>/slet/", views.erase, name="erase"),
     path("min/<str:secret>/nyt-link/", views.renew_link, name="renew_link"),
+    path("min/<str:secret>/prioriteter/", ranking.change, name="ranking_change"),
     path("min/<str:secret>/brev/", views.letter, name="letter"),
     path("min/<str:secret>/brev.txt", views.letter, {"as_text": True}, name="letter_txt"),
     path("<slug:slug>/", views.register, name="register"),

@@ -1,35 +1,40 @@
 """Public registration pages. Thin: validate, call a service, turn its refusal into form errors."""
 
-import datetime
 import re
 
-from django.conf import settings
 from django.contrib import messages
-from django.core import signing
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from events.models import Event, Workshop
+from events.models import Event
 from events.selectors import (
     add_speakers,
     blocks_with_workshops,
     get_public_event_with_programme_version,
 )
 from events.templatetags.programme import speakers_line
+from fagdag.ratelimit import limit_submissions
 
-from . import calendar, emails, exceptions, form_cache, privacy, selectors, services
+from . import (
+    calendar,
+    emails,
+    exceptions,
+    form_cache,
+    privacy,
+    ranking,
+    selectors,
+    services,
+    submitted,
+)
 from .forms import CancelForm, ChangeSeatsForm, EraseForm, RegistrationForm, ResendLinkForm
 from .models import (
     INVOICE,
     Registration,
-    Seat,
-    WaitlistEntry,
-    attendee_fields,
     new_calendar_key,
 )
 
@@ -51,13 +56,30 @@ def _open_event(slug: str) -> Event:
     return get_object_or_404(Event.objects.public(), slug=slug)
 
 
+def _registration_limited(request, slug, *, retry_after):
+    """The rate limit's answer to a submission (fagdag.ratelimit): the form again, with the
+    member's answers and when to send it. The decorator makes it a 429."""
+    event = get_public_event_with_programme_version(slug=slug)
+    message = ngettext(
+        "We are receiving many registrations from your network right now. Your answers are "
+        "kept below: please send the form again in %(seconds)s second.",
+        "We are receiving many registrations from your network right now. Your answers are "
+        "kept below: please send the form again in %(seconds)s seconds.",
+        retry_after,
+    ) % {"seconds": retry_after}
+    return _registration_form_again(request, event, choice_errors={0: message})
+
+
 @require_http_methods(["GET", "POST"])
+@limit_submissions(on_limited=_registration_limited)
 def register(request, slug):
     # With the programme version that keys the form's kept page and programme (form_cache).
     event = get_public_event_with_programme_version(slug=slug)
     state = event.registration_state()
     if state != Event.RegistrationState.OPEN:
         return render(request, "registrations/unavailable.html", {"event": event, "state": state})
+    if event.awaits_draw:  # by preference, before the draw: the ranking form (ranking.py)
+        return ranking.register(request, event)
 
     if request.method == "GET":
         return form_cache.page(request, event)
@@ -96,82 +118,10 @@ def register(request, slug):
     else:
         status, calendar_key = registration.status, registration.calendar_key
     response = redirect("registrations:confirmation", slug=event.slug)
-    _remember_submission(response, event, form, status=status, calendar_key=calendar_key)
+    submitted.remember(
+        response, event, form, status=status, calendar_key=calendar_key, chosen=form.choices
+    )
     return response
-
-
-# How long the page after registering shows what was sent, to the browser that sent it.
-SUBMISSION_SHOWN_FOR = datetime.timedelta(minutes=30)
-SUBMISSION_COOKIE = "fagdag_submitted"
-
-
-def _submission_salt(event) -> str:
-    return f"registrations.views.submission:{event.pk}"
-
-
-def _remember_submission(response, event, form, *, status: str, calendar_key: str) -> None:
-    """Give the browser what it sent, for the page after registering (``confirmation``).
-
-    Only what was sent and the status it got: the same for a new registration
-    and for a repeat of a registered address, which must look alike. No
-    personal link: that goes to the e-mail address alone. Of the attendee's
-    data only the name, the address the mail went to (a typo shows) and the
-    invoice details given.
-
-    Kept in a signed cookie, not the session: bound to this browser, gone after
-    ``SUBMISSION_SHOWN_FOR``, sent only to the pages after registering (its
-    path), and nothing of it stays on the server (or costs a query in the rush).
-    The browser can read what it sent itself, and cannot change it.
-    """
-    shown = {"name", "email"} | {field.name for field in attendee_fields(INVOICE)}
-    submission = {
-        "status": status,
-        "calendar_key": calendar_key,
-        "attendee": {
-            name: value
-            for name, value in services.AttendeeDetails.from_mapping(form.cleaned_data).items()
-            if name in shown and value not in ("", None)
-        },
-        "workshops": sorted(form.choices.values()),
-    }
-    response.set_cookie(
-        SUBMISSION_COOKIE,
-        signing.dumps(submission, salt=_submission_salt(event), compress=True),
-        max_age=int(SUBMISSION_SHOWN_FOR.total_seconds()),
-        path=reverse("registrations:confirmation", kwargs={"slug": event.slug}),
-        secure=settings.SESSION_COOKIE_SECURE,
-        httponly=True,
-        samesite="Lax",
-    )
-
-
-def _submission(request, event):
-    """What this browser sent to ``event`` a short while ago, as an unsaved registration with
-    its seats or waitlist places; None once ``SUBMISSION_SHOWN_FOR`` has passed."""
-    try:
-        kept = signing.loads(
-            request.COOKIES.get(SUBMISSION_COOKIE, ""),
-            salt=_submission_salt(event),
-            max_age=SUBMISSION_SHOWN_FOR,
-        )
-    except signing.BadSignature:  # none, another event's, tampered with or too old
-        return None
-    registration = Registration(
-        event=event, status=kept["status"], calendar_key=kept["calendar_key"], **kept["attendee"]
-    )
-    workshops = Workshop.objects.select_related("block").filter(
-        pk__in=kept["workshops"], block__event=event
-    )
-    places = sorted(workshops, key=lambda w: (w.block.day, w.block.starts, w.block.pk))
-    if registration.status == Registration.Status.CONFIRMED:
-        seats = [Seat(registration=registration, block=w.block, workshop=w) for w in places]
-        waits = []
-    else:
-        seats = []
-        waits = [
-            WaitlistEntry(registration=registration, block=w.block, workshop=w) for w in places
-        ]
-    return registration, seats, waits
 
 
 def _registration_form_again(request, event, *, full_blocks=(), choice_errors=None):
@@ -209,10 +159,14 @@ def confirmation(request, slug):
     personal link (that goes to the e-mail address only). Alike for a new registration
     and a repeat of a registered address."""
     event = _open_event(slug)
-    submission = _submission(request, event)
+    submission = submitted.read(request, event)
     context = {"event": event, "registration": None}
+    if submission is not None and submission[0].status == Registration.Status.RANKED:
+        registration, _seats, _waits, rankings = submission
+        context.update(registration=registration, ranked_blocks=rankings)
+        return _private(render(request, "registrations/ranking_received.html", context))
     if submission is not None:
-        registration, seats, waits = submission
+        registration, seats, waits, _rankings = submission
         context.update(
             registration=registration,
             seats=seats,
@@ -228,10 +182,10 @@ def confirmation_calendar(request, slug):
     """The "Add to calendar" of the page after registering: the .ics of what this browser
     chose, while ``confirmation`` shows it (the same file as the confirmation e-mail's)."""
     event = _open_event(slug)
-    submission = _submission(request, event)
+    submission = submitted.read(request, event)
     if submission is None or submission[0].status != Registration.Status.CONFIRMED:
         raise Http404
-    registration, seats, _waits = submission
+    registration, seats, _waits, _rankings = submission
     response = HttpResponse(
         calendar.build_calendar(
             registration=registration,

@@ -42,6 +42,9 @@ def _danish(settings):
 def _generous_rate_limits(settings):
     """Tests post many times from one address; tests/test_ratelimit.py lowers the limits it tests."""
     settings.RATELIMIT_REGISTER = "10000/m"
+    settings.RATELIMIT_REGISTER_BROWSER = "10000/m"
+    settings.RATELIMIT_JUNK = "10000/m"
+    settings.RATELIMIT_JUNK_BROWSER = "10000/m"
     settings.RATELIMIT_RESEND_LINK = "10000/m"
     settings.RATELIMIT_PERSONAL = "10000/m"
 
@@ -74,6 +77,7 @@ def production_env(tmp_path_factory):
         ALLOWED_HOSTS="fagdag.example.org",
         SITE_URL="https://fagdag.example.org",
         EMAIL_HOST="smtp.example.org",
+        TRUSTED_PROXY_COUNT="1",  # behind nginx, as docs/deployment.md sets it up
         DATA_DIR=str(root / "data"),
         STATIC_ROOT=str(root / "static"),
         PYTHONPATH=str(settings.BASE_DIR),

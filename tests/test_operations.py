@@ -3,6 +3,7 @@
 import json
 import logging
 import re
+import smtplib
 import subprocess
 import sys
 import time
@@ -322,3 +323,62 @@ def test_a_backup_of_the_database_restores_identically():
                 "SELECT count(*) FROM pg_database WHERE datname LIKE %s", ["%restore_check%"]
             )
             assert cursor.fetchone() == (0,)
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        (
+            "Key (event_id, email)=(3, anne@example.org) exists.",
+            "Key (event_id, email)=(3, <e-mail>) exists.",
+        ),
+        (
+            "{'anne.s+x@glostrup.dk': (550, b'5.1.1 <anne.s+x@glostrup.dk>: Recipient rejected')}",
+            "{'<e-mail>': (550, b'5.1.1 <<e-mail>>: Recipient rejected')}",
+        ),
+        ("mailto:bo@æblegård.dk?subject=x", "mailto:<e-mail>?subject=x"),
+        ("no address @ all", "no address @ all"),
+    ],
+)
+def test_e_mail_addresses_are_redacted(text, redacted):
+    assert redact(text) == redacted
+
+
+def test_the_filter_blanks_addresses_in_tracebacks_and_values_in_sql():
+    from fagdag.logs import PersonalDataFilter
+
+    try:
+        raise smtplib.SMTPRecipientsRefused({"anne@example.org": (550, b"refused")})
+    except smtplib.SMTPRecipientsRefused:
+        failure = logging.makeLogRecord(
+            {
+                "name": "django_tasks",
+                "msg": "Task %s failed",
+                "args": ("t1",),
+                "exc_info": sys.exc_info(),
+            }
+        )
+    statement = "INSERT INTO r (name, email) VALUES ('Anne O''Steffensen', 'anne@example.org')"
+    query = logging.makeLogRecord(
+        {
+            "name": "django.db.backends",
+            "msg": "(%.3f) %s; args=%s; alias=%s",
+            "args": (0.001, statement, ("Anne O'Steffensen", "anne@example.org"), "default"),
+            "duration": 0.001,
+            "sql": statement,
+            "params": ("Anne O'Steffensen", "anne@example.org"),
+            "alias": "default",
+        }
+    )
+
+    kept = [PersonalDataFilter().filter(record) for record in (failure, query)]
+
+    assert kept == [True, True]
+    assert failure.getMessage() == "Task t1 failed"
+    assert "SMTPRecipientsRefused" in failure.exc_text
+    assert "anne@example.org" not in failure.exc_text
+    assert "anne@example.org" not in JsonFormatter().format(failure)
+    assert (
+        query.getMessage() == "(0.001) INSERT INTO r (name, email) VALUES ('…', '…'); alias=default"
+    )
+    assert "Steffensen" not in JsonFormatter().format(query)

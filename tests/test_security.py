@@ -1,5 +1,6 @@
 """Security settings: check --deploy, response headers, no inline code, admin lockout and 2FA."""
 
+import datetime
 import io
 import re
 import subprocess
@@ -7,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import time_machine
 from axes.models import AccessAttempt
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
@@ -63,8 +65,16 @@ def test_check_deploy_passes_with_production_settings(production_env):
 
     assert (result.returncode, result.stdout.strip()) == (
         0,
-        "System check identified no issues (3 silenced).",
+        "System check identified no issues (2 silenced).",
     )
+
+
+def test_check_deploy_fails_behind_a_proxy_without_trusted_proxies(production_env):
+    result = run_deploy_check(production_env, TRUSTED_PROXY_COUNT="0")
+
+    assert result.returncode == 1
+    assert "fagdag.E141" in result.stderr
+    assert "TRUSTED_PROXY_COUNT is 0" in result.stderr
 
 
 def test_check_deploy_fails_when_rate_limits_trust_an_address(production_env):
@@ -281,6 +291,55 @@ def test_admin_lockout_counts_the_client_behind_the_proxy(client, anna, settings
     ]
 
 
+def test_a_password_sprayed_over_many_usernames_locks_the_address_out(client, anna):
+    def spray(username, address="203.0.113.7"):
+        return client.post(
+            "/admin/login/?next=/admin/",
+            {"username": username, "password": "Sommer2026!"},
+            REMOTE_ADDR=address,
+        ).status_code
+
+    sprayed = [spray(f"bruger{n}") for n in range(19)]
+    last = spray("bruger19")
+    anna_here = admin_login(client, "rigtig-kode-123")
+    anna_elsewhere = admin_login(client, "rigtig-kode-123", address="198.51.100.9")
+
+    assert sprayed == [200] * 19
+    assert (last, anna_here.status_code) == (429, 429)
+    assert (anna_elsewhere.status_code, anna_elsewhere["Location"]) == (302, "/admin/")
+
+
+def test_a_few_mistakes_by_colleagues_on_one_address_lock_no_one_else_out(client, anna):
+    for n in range(6):
+        for _ in range(3):
+            client.post(
+                "/admin/login/?next=/admin/",
+                {"username": f"kollega{n}", "password": "forkert"},
+                REMOTE_ADDR="203.0.113.7",
+            )
+
+    response = admin_login(client, "rigtig-kode-123")
+
+    assert (response.status_code, response["Location"]) == (302, "/admin/")
+
+
+def test_a_staff_login_lasts_a_working_day_and_ends_with_the_browser(client, anna):
+    with time_machine.travel(datetime.datetime(2026, 9, 1, 8, 0, tzinfo=datetime.UTC)) as clock:
+        response = admin_login(client, "rigtig-kode-123")
+        cookie = response.cookies[django_settings.SESSION_COOKIE_NAME]
+        clock.shift(datetime.timedelta(hours=7, minutes=59))
+        before_the_end = client.get("/admin/")
+        clock.shift(datetime.timedelta(minutes=2))
+        after_the_end = client.get("/admin/")
+
+    assert (cookie["expires"], cookie["max-age"]) == ("", "")
+    assert before_the_end.status_code == 200
+    assert (after_the_end.status_code, after_the_end["Location"]) == (
+        302,
+        "/admin/login/?next=/admin/",
+    )
+
+
 # --- Admin login: two factors (django-otp) ----------------------------------
 
 
@@ -295,6 +354,20 @@ def test_without_2fa_staff_log_in_with_the_password_alone(client, anna, settings
     assert client.get("/admin/").status_code == 200
 
 
+def totp_code(device, clock_shift=0):
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time += clock_shift
+    return f"{totp.token():0{device.digits}d}"
+
+
+def login_with_code(client, password, code, address="203.0.113.7"):
+    return client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "anna", "password": password, "otp_token": code},
+        REMOTE_ADDR=address,
+    )
+
+
 def test_with_2fa_the_password_alone_is_not_enough(client, anna, settings):
     settings.ADMIN_REQUIRE_2FA = True
     TOTPDevice.objects.create(user=anna, name="telefon")
@@ -303,51 +376,82 @@ def test_with_2fa_the_password_alone_is_not_enough(client, anna, settings):
     response = admin_login(client, "rigtig-kode-123")
 
     assert 'name="otp_token"' in login_page
+    assert INLINE_CODE.findall(login_page) == []
     assert response.status_code == 200
     assert client.get("/admin/")["Location"] == "/admin/login/?next=/admin/"
 
 
-def test_with_2fa_staff_log_in_with_password_and_a_code_from_their_app(client, anna, settings):
-    """django-otp asks for the password first, then for the device and its code."""
+def test_with_2fa_staff_log_in_with_password_and_a_code_from_their_app_at_once(
+    client, anna, settings
+):
     settings.ADMIN_REQUIRE_2FA = True
     device = TOTPDevice.objects.create(user=anna, name="telefon")
-    code = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
 
-    first = admin_login(client, "rigtig-kode-123")
-    second = client.post(
-        "/admin/login/?next=/admin/",
-        {
-            "username": "anna",
-            "password": "rigtig-kode-123",
-            "otp_device": device.persistent_id,
-            "otp_token": f"{code:0{device.digits}d}",
-        },
-        REMOTE_ADDR="203.0.113.7",
-    )
+    response = login_with_code(client, "rigtig-kode-123", totp_code(device))
 
-    assert f'<option value="{device.persistent_id}">telefon</option>' in first.content.decode()
-    assert (second.status_code, second["Location"]) == (302, "/admin/")
+    assert (response.status_code, response["Location"]) == (302, "/admin/")
     assert client.get("/admin/").status_code == 200
+
+
+def test_with_2fa_the_login_never_tells_that_the_password_was_right(client, anna, settings):
+    """A right password with a wrong or missing code gets the very page a wrong password
+    gets: no device list, no "enter your code", the password not filled in again."""
+    settings.ADMIN_REQUIRE_2FA = True
+    device = TOTPDevice.objects.create(user=anna, name="telefon")
+    wrong_code = totp_code(device, clock_shift=10 * device.step)
+
+    def page(password, code):
+        response = login_with_code(client, password, code)
+        content = response.content.decode()
+        return response.status_code, content.replace(
+            re.search(r'name="csrfmiddlewaretoken" value="[^"]*"', content)[0], ""
+        )
+
+    pages = [
+        page("forkert", wrong_code),
+        page("rigtig-kode-123", wrong_code),
+        page("forkert", ""),
+        page("rigtig-kode-123", ""),
+    ]
+
+    assert {status for status, _ in pages} == {200}
+    assert len({content for _, content in pages}) == 1
+    content = pages[0][1]
+    assert "Indtast venligst korrekt brugernavn, adgangskode og kode" in content
+    assert "rigtig-kode-123" not in content
+    assert 'name="otp_device"' not in content
+    assert "_auth_user_id" not in client.session
+
+
+def test_with_2fa_wrong_codes_count_towards_the_lockout(client, anna, settings):
+    settings.ADMIN_REQUIRE_2FA = True
+    device = TOTPDevice.objects.create(user=anna, name="telefon")
+    wrong_code = totp_code(device, clock_shift=10 * device.step)
+
+    statuses = [
+        login_with_code(client, "rigtig-kode-123", wrong_code).status_code for _ in range(5)
+    ]
+    right = login_with_code(client, "rigtig-kode-123", totp_code(device))
+
+    assert statuses == [200, 200, 200, 200, 429]
+    assert right.status_code == 429
 
 
 def test_with_2fa_an_emergency_code_from_the_server_logs_in_once(client, anna, settings):
     """The README's way in for a first login or a lost phone: manage.py addstatictoken."""
     settings.ADMIN_REQUIRE_2FA = True
+    TOTPDevice.objects.create(user=anna, name="telefon")
     call_command("addstatictoken", "anna", token="k7m2x9q4", stdout=io.StringIO())
     device = StaticDevice.objects.get(user=anna)
-    data = {
-        "username": "anna",
-        "password": "rigtig-kode-123",
-        "otp_device": device.persistent_id,
-        "otp_token": "k7m2x9q4",
-    }
 
-    first = client.post("/admin/login/?next=/admin/", data, REMOTE_ADDR="203.0.113.7")
+    first = login_with_code(client, "rigtig-kode-123", "k7m2x9q4")
     client.logout()
-    again = client.post("/admin/login/?next=/admin/", data, REMOTE_ADDR="203.0.113.7")
+    again = login_with_code(client, "rigtig-kode-123", "k7m2x9q4")
 
     assert (device.name, first.status_code, first["Location"]) == ("Backup Code", 302, "/admin/")
     assert again.status_code == 200
+    # Logging in with the emergency code counted no failure against the phone.
+    assert TOTPDevice.objects.get(user=anna).throttling_failure_count == 0
 
 
 def test_with_2fa_a_session_without_a_code_is_not_staff(client, anna, settings):
@@ -381,3 +485,31 @@ def test_2fa_is_on_by_default_in_production_and_off_in_development(production_en
         "False",
         "False",
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["admin_login", "registration_form"])
+def test_a_form_sent_in_utf16_gets_a_clear_400_page(page):
+    from django.test import Client
+
+    from events.models import Event
+
+    client = Client(enforce_csrf_checks=True)
+    if page == "admin_login":
+        url = "/admin/login/"
+    else:
+        url = f"/tilmelding/{make_programme(status=Event.Status.PUBLISHED).slug}/"
+    form_page = client.get(url)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form_page.content.decode())
+    body = f"csrfmiddlewaretoken={token.group(1)}&username=anne&password=æøå"
+
+    response = client.generic(
+        "POST",
+        url,
+        body.encode("utf-16"),
+        content_type="application/x-www-form-urlencoded; charset=utf-16",
+        headers={"referer": "http://testserver" + url},
+    )
+
+    assert response.status_code == 400
+    assert "Formularen blev sendt i en tegnkodning, vi ikke kan læse" in response.content.decode()

@@ -1,6 +1,9 @@
 """The registrations in the admin, driven through its pages as an organiser ("Arrangører")."""
 
+import datetime
+
 import pytest
+import time_machine
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
 from django.core import mail
@@ -11,7 +14,7 @@ from django.utils import timezone
 
 from events.models import Workshop
 from registrations import services
-from registrations.models import Registration, Seat
+from registrations.models import Registration, Seat, WaitlistEntry
 from tests.factories import make_programme, make_registration, make_workshop
 
 pytestmark = pytest.mark.django_db
@@ -161,6 +164,157 @@ def test_status_and_seats_are_shown_but_not_edited_on_the_change_page(client, or
         None,
     )
     assert anne.seats.count() == 2
+
+
+def change_page_data(client, registration) -> tuple[str, dict]:
+    url = reverse("admin:registrations_registration_change", args=[registration.pk])
+    form = client.get(url).context["adminform"].form
+    return url, {name: form.initial.get(name) or "" for name in form.fields}
+
+
+def test_an_address_already_registered_for_the_event_is_refused_at_the_field(
+    client, organiser, event
+):
+    make_registration(event, name="Anne", email="anne@example.org")
+    bo = make_registration(event, name="Bo", email="bo@example.org")
+    url, data = change_page_data(client, bo)
+    data.update(email=" Anne@Example.org")
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "email": ["Denne e-mailadresse er allerede tilmeldt arrangementet."]
+    }
+    bo.refresh_from_db()
+    assert bo.email == "bo@example.org"
+
+
+def test_an_address_of_a_cancelled_registration_or_another_event_may_be_taken(
+    client, organiser, event
+):
+    services.cancel(registration=make_registration(event, email="anne@example.org"))
+    make_registration(make_programme(blocks=1), email="bo@example.org")
+    carl = make_registration(event, name="Carl", email="carl@example.org")
+    url, data = change_page_data(client, carl)
+
+    first = client.post(url, {**data, "email": "anne@example.org"})
+    second = client.post(url, {**data, "email": "bo@example.org"})
+
+    assert (first.status_code, second.status_code) == (302, 302)
+    carl.refresh_from_db()
+    assert carl.email == "bo@example.org"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("phone", "+45 ٣٣ ١٢ ٣٤ ٥٦"),
+        ("membership_number", "١٢٣٤٥٦"),
+        ("ean", "٥٧٩٨٠٠٠٠٠٠٠٠١"),
+        ("cvr", "١٣٥٨٥٦٢٨"),
+    ],
+)
+def test_the_admin_refuses_numbers_in_other_scripts_digits(client, organiser, event, field, value):
+    anne = make_registration(event, name="Anne")
+    url, data = change_page_data(client, anne)
+    data.update({field: value})
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {field: ["Skriv tallet med cifrene 0-9."]}
+    anne.refresh_from_db()
+    assert getattr(anne, field) == ""
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"event__id__exact": "²"},
+        {"workshop": "²"},
+        {"event__id__exact": "١"},
+        {"workshop": "99999999999999999999999"},
+    ],
+)
+def test_list_filters_with_other_digits_answer_without_an_error(client, organiser, event, query):
+    make_registration(event, name="Anne")
+
+    response = client.get(reverse(CHANGELIST), query, follow=True)
+
+    assert response.status_code == 200
+
+
+# Erase at the attendee's request -------------------------------------------------------
+
+
+def test_erase_asks_first_then_cancels_erases_and_records_who_did_it(
+    client, organiser, event, django_capture_on_commit_callbacks
+):
+    first_block = event.blocks.first()
+    full = first_block.workshops.first()
+    event.changes_close = timezone.now() - datetime.timedelta(days=1)  # members can no longer
+    event.save()
+    anne = make_registration(event, name="Anne Steffensen", email="anne@example.org")
+    make_registration(event, name="Bo")  # the first workshop of each block is now full
+    carl = make_registration(
+        event,
+        name="Carl",
+        choices={block.pk: block.workshops.last().pk for block in event.blocks.all()},
+    )
+    WaitlistEntry.objects.create(registration=carl, block=first_block, workshop=full)
+    mail.outbox.clear()
+
+    asked = act(client, "erase_personal_data", [anne])
+    with django_capture_on_commit_callbacks(execute=True):
+        done = act(client, "erase_personal_data", [anne], confirm="1")
+
+    anne.refresh_from_db()
+    assert "Slet deltagerens personoplysninger?" in asked.content.decode()
+    assert "Anne Steffensen" in asked.content.decode()
+    assert anne.name == "Anonymiseret"
+    assert anne.email == f"anon-{anne.pk}@invalid"
+    assert anne.status == Registration.Status.CANCELLED
+    assert not anne.seats.exists()
+    assert seat_in(carl, first_block) == full.pk  # Anne's seat went to the waitlist
+    assert messages_of(done) == ["Personoplysningerne er slettet for 1 tilmelding."]
+    [entry] = LogEntry.objects.filter(object_id=str(anne.pk))
+    assert (entry.user, entry.change_message) == (
+        organiser,
+        "Personoplysninger slettet af en arrangør.",
+    )
+    assert entry.object_repr == f"Anonymiseret <anon-{anne.pk}@invalid>"
+    assert [message.to for message in mail.outbox] == [[carl.email]]  # nothing to Anne
+
+
+def test_erase_after_the_event_keeps_the_seats_in_the_counts(client, organiser):
+    with time_machine.travel(timezone.now() - datetime.timedelta(days=40)):
+        event = make_programme(blocks=1, capacity=5)
+        anne = make_registration(event, name="Anne")
+    assert event.last_day < timezone.localdate()
+
+    act(client, "erase_personal_data", [anne], confirm="1")
+
+    anne.refresh_from_db()
+    assert (anne.name, anne.status, anne.seats.count()) == (
+        "Anonymiseret",
+        Registration.Status.CONFIRMED,
+        1,
+    )
+
+
+def test_erase_leaves_registrations_of_another_organisation_alone(client, organiser, event):
+    from tests.factories import make_organisation
+
+    elsewhere = make_programme(blocks=1, organisation=make_organisation("KKR Midtjylland"))
+    dorte = make_registration(elsewhere, name="Dorte")
+    anne = make_registration(event, name="Anne")
+
+    act(client, "erase_personal_data", [anne, dorte], confirm="1")
+
+    anne.refresh_from_db()
+    dorte.refresh_from_db()
+    assert (anne.name, dorte.name) == ("Anonymiseret", "Dorte")
 
 
 # Cancel ----------------------------------------------------------------------------

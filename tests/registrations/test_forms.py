@@ -90,3 +90,66 @@ def test_an_ean_with_a_wrong_check_digit_is_refused_in_danish():
                 "Det er ikke et gyldigt EAN-nummer: kontrolcifferet passer ikke. Tjek det venligst."
             ]
         }
+
+
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+INVOICE_TO_EMPLOYER = {
+    "invoice_organisation": "Glostrup Kommune",
+    "invoice_address": "Rådhusvej 2\n2600 Glostrup",
+    "invoice_attention": "Ayhan Gormez",
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "number", "payer"),
+    [
+        ("ean", "5798000000001", "ean"),
+        ("cvr", "13585628", "cvr"),
+        ("phone", "+45 33 12 34 56", "personal"),
+        ("membership_number", "123456", "personal"),
+    ],
+)
+def test_numbers_in_other_scripts_digits_are_refused_in_danish(field, number, payer):
+    event = make_programme(blocks=1, price=350)
+    accepted = registration_form(
+        event, answers(event, payer=payer, **{field: number}, **INVOICE_TO_EMPLOYER)
+    )
+    refused = registration_form(
+        event,
+        answers(
+            event,
+            payer=payer,
+            **{field: number.translate(ARABIC_INDIC)},
+            **INVOICE_TO_EMPLOYER,
+        ),
+    )
+    superscript = registration_form(
+        event, answers(event, payer=payer, **{field: number[:-1] + "²"}, **INVOICE_TO_EMPLOYER)
+    )
+
+    with translation.override("da"):
+        assert accepted.is_valid(), accepted.errors
+        assert accepted.cleaned_data[field] == number
+        assert not refused.is_valid()
+        assert refused.errors == {field: ["Skriv tallet med cifrene 0-9."]}
+        assert not superscript.is_valid()
+        assert superscript.errors == {field: ["Skriv tallet med cifrene 0-9."]}
+
+
+@pytest.mark.parametrize(
+    ("field", "number", "payer", "message"),
+    [
+        ("cvr", "13585627", "cvr", "Det er ikke et gyldigt CVR-nummer. Tjek det venligst."),
+        ("cvr", "1358562", "cvr", "Et CVR-nummer har præcis 8 cifre."),
+        ("ean", "579800000000", "ean", "Et EAN-nummer har præcis 13 cifre."),
+    ],
+)
+def test_ean_and_cvr_numbers_are_checked_by_python_stdnum(field, number, payer, message):
+    event = make_programme(blocks=1, price=350)
+    form = registration_form(
+        event, answers(event, payer=payer, **{field: number}, **INVOICE_TO_EMPLOYER)
+    )
+
+    with translation.override("da"):
+        assert not form.is_valid()
+        assert form.errors == {field: [message]}

@@ -332,7 +332,7 @@ def test_no_mail_goes_to_an_erased_attendee(client, setup, django_capture_on_com
     assert [message.to for message in mail.outbox] == []
 
 
-def test_erase_is_refused_after_the_change_deadline(client, setup):
+def test_erase_after_the_change_deadline_is_refused_saying_why_and_whom_to_ask(client, setup):
     event, *_, anne = setup
     event.changes_close = timezone.now() - datetime.timedelta(hours=1)
     event.save()
@@ -341,9 +341,13 @@ def test_erase_is_refused_after_the_change_deadline(client, setup):
     response = client.post(url("erase", anne), {"erase-confirm": "on"})
 
     anne.refresh_from_db()
+    answer = response.content.decode()
     assert url("erase", anne) not in page
-    assert "For at få slettet dine data nu" in page
+    assert "Arrangøren kan altid slette dine data: Skriv til" in page
+    assert "Dine data er ikke slettet" not in page
     assert response.status_code == 200
+    assert "Dine data er ikke slettet: Sletter du dem her, bliver din tilmelding også" in answer
+    assert f'href="mailto:{event.contact_email}?subject=Slet%20venligst' in answer
     assert anne.name == "Anne Steffensen"
     assert anne.status == Registration.Status.CONFIRMED
     assert anne.seats.count() == 1

@@ -1,0 +1,120 @@
+"""What a browser sent on the registration form, kept for the page after registering.
+
+``remember`` puts it in a signed cookie on the answer to the submission
+(``views.register``, ``ranking.register``); ``read`` takes it back for
+``views.confirmation``. Alike for a new registration and a repeat of a
+registered address, and never a personal link (see ``remember``).
+"""
+
+import datetime
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+from events.models import Workshop
+
+from . import services
+from .models import INVOICE, Registration, Seat, WaitlistEntry, attendee_fields
+
+# How long the page after registering shows what was sent, to the browser that sent it.
+SUBMISSION_SHOWN_FOR = datetime.timedelta(minutes=30)
+SUBMISSION_COOKIE = "fagdag_submitted"
+
+
+def _submission_salt(event) -> str:
+    return f"registrations.views.submission:{event.pk}"
+
+
+def remember(
+    response, event, form, *, status: str, calendar_key: str = "", chosen=None, ranked=None
+) -> None:
+    """Give the browser what it sent, for the page after registering (``confirmation``).
+
+    ``chosen``: block id → workshop id; or, for an event by preference
+    (``ranking.register``), ``ranked``: block id → workshop ids, first choice first.
+
+    Only what was sent and the status it got: the same for a new registration
+    and for a repeat of a registered address, which must look alike. No
+    personal link: that goes to the e-mail address alone. Of the attendee's
+    data only the name, the address the mail went to (a typo shows) and the
+    invoice details given.
+
+    Kept in a signed cookie, not the session: bound to this browser, gone after
+    ``SUBMISSION_SHOWN_FOR``, sent only to the pages after registering (its
+    path), and nothing of it stays on the server (or costs a query in the rush).
+    The browser can read what it sent itself, and cannot change it.
+    """
+    shown = {"name", "email"} | {field.name for field in attendee_fields(INVOICE)}
+    submission = {
+        "status": status,
+        "calendar_key": calendar_key,
+        "attendee": {
+            name: value
+            for name, value in services.AttendeeDetails.from_mapping(form.cleaned_data).items()
+            if name in shown and value not in ("", None)
+        },
+        "workshops": sorted((chosen or {}).values()),
+        "ranked": [[block, list(workshops)] for block, workshops in (ranked or {}).items()],
+        "accept_any_workshop": bool(form.cleaned_data.get("accept_any_workshop")),
+    }
+    response.set_cookie(
+        SUBMISSION_COOKIE,
+        signing.dumps(submission, salt=_submission_salt(event), compress=True),
+        max_age=int(SUBMISSION_SHOWN_FOR.total_seconds()),
+        path=reverse("registrations:confirmation", kwargs={"slug": event.slug}),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def read(request, event):
+    """What this browser sent to ``event`` a short while ago, as an unsaved registration with
+    its seats or waitlist places, and its ranking (a list of blocks with the workshops
+    ranked, for an event by preference); None once ``SUBMISSION_SHOWN_FOR`` has passed."""
+    try:
+        kept = signing.loads(
+            request.COOKIES.get(SUBMISSION_COOKIE, ""),
+            salt=_submission_salt(event),
+            max_age=SUBMISSION_SHOWN_FOR,
+        )
+    except signing.BadSignature:  # none, another event's, tampered with or too old
+        return None
+    registration = Registration(
+        event=event,
+        status=kept["status"],
+        calendar_key=kept["calendar_key"],
+        accept_any_workshop=kept.get("accept_any_workshop", False),
+        **kept["attendee"],
+    )
+    ranked = dict(kept.get("ranked", []))
+    workshops = Workshop.objects.select_related("block").filter(
+        pk__in={*kept["workshops"], *(pk for pks in ranked.values() for pk in pks)},
+        block__event=event,
+    )
+    by_pk = {workshop.pk: workshop for workshop in workshops}
+    places = sorted(
+        (by_pk[pk] for pk in kept["workshops"] if pk in by_pk),
+        key=lambda w: _programme_order(w.block),
+    )
+    rankings = [
+        (block, [by_pk[pk] for pk in ranked[block.pk] if pk in by_pk])
+        for block in sorted(
+            {by_pk[pks[0]].block for pks in ranked.values() if pks and pks[0] in by_pk},
+            key=_programme_order,
+        )
+    ]
+    if registration.status == Registration.Status.CONFIRMED:
+        seats = [Seat(registration=registration, block=w.block, workshop=w) for w in places]
+        waits = []
+    else:
+        seats = []
+        waits = [
+            WaitlistEntry(registration=registration, block=w.block, workshop=w) for w in places
+        ]
+    return registration, seats, waits, rankings
+
+
+def _programme_order(block):
+    return (block.day, block.starts, block.pk)
