@@ -3,9 +3,12 @@ Fællesskabsdag to preferences, a member ranks with the keyboard alone, and the 
 previews the draw, sees its chart and runs it."""
 
 import io
+import re
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import User
+from django.core import mail
 from django.core.management import call_command
 from playwright.sync_api import expect
 
@@ -90,7 +93,12 @@ def rank_with_the_keyboard(page, live_server) -> None:
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Vi har dine ønsker")
     expect(page.locator(".ranking-status ol").first.locator("li")).to_have_count(3)
-    page.get_by_role("link", name="Gå til din personlige side").click()
+    assert_no_axe_violations(page, "the page after ranking")
+    # The page carries no personal link: that is in the e-mail only.
+    assert "/tilmelding/min/" not in page.content()
+    [received] = [m for m in mail.outbox if m.to == ["anne@example.org"]]
+    [link] = set(re.findall(r"https?://\S+/tilmelding/min/[\w-]+/", received.body))
+    page.goto(live_server.url + urlsplit(link).path)
     expect(page.get_by_role("heading", name="Dine ønsker")).to_be_visible()
     assert_no_axe_violations(page, "the personal page awaiting the draw")
     page.get_by_role("link", name="Ret dine ønsker").click()
@@ -98,8 +106,11 @@ def rank_with_the_keyboard(page, live_server) -> None:
 
 
 def test_organiser_switches_to_preferences_member_ranks_organiser_previews_and_runs_the_draw(
-    live_server, page, member_page, event
+    live_server, page, member_page, event, settings
 ):
+    # Each e-mail is sent right after its commit, into Django's test outbox, where the
+    # member's personal link is read.
+    settings.EMAIL_DELIVER_ON_COMMIT = True
     log_in(page, live_server)
     switch_to_preferences(page, live_server, event)
 
