@@ -198,6 +198,7 @@ class RegistrationAdmin(admin.ModelAdmin):
                     "seats_display",
                     "waitlist_display",
                     "accept_any_workshop",
+                    "language",
                 ],
             },
         ),

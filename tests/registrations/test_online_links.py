@@ -211,7 +211,7 @@ def test_attendees_of_a_workshop_without_a_link_wait_and_the_organiser_is_told(
 
 
 def test_online_links_never_appear_on_public_pages(client):
-    event = make_online_event()
+    event = make_online_event(online_link="https://meet.example.org/plenum")
 
     pages = [
         client.get(event.get_absolute_url()),
