@@ -36,6 +36,7 @@ from events.models import Event, Organisation, WorkshopSpeaker
 
 from . import calendar
 from .models import INVOICE, Registration, Seat, WaitlistEntry, normalise_email
+from .selectors import has_online_links
 
 # Each kind of mail, and the status the registration must still have when the
 # task runs for the mail to make sense (None: any but cancelled). A mail whose
@@ -197,11 +198,7 @@ def build_message(registration: Registration, kind: str) -> EmailMultiAlternativ
             "with_calendar": kind in CALENDAR_KINDS and bool(seats),
             "programme_days": programme_days(event),
             "links_shown": links_shown,
-            "has_online_links": bool(
-                event.is_online
-                or event.online_link
-                or any(seat.workshop.online_link for seat in seats)
-            ),
+            "has_online_links": has_online_links(event, seats),
             "invoice_details": [] if event.is_free else registration.attendee_answers(part=INVOICE),
         }
         # A cancellation takes back what an earlier calendar file put in the calendar.

@@ -24,6 +24,7 @@ from events.models import Event
 
 from .emails import queue_email
 from .models import Registration
+from .selectors import has_online_links
 
 PLENARY = "plenary"
 
@@ -43,14 +44,6 @@ def missing_links(event: Event, seats) -> set[str]:
     if not event.is_online:
         return set()
     return {seat.workshop.title for seat in seats if not seat.workshop.online_link}
-
-
-def has_links(event: Event, seats) -> bool:
-    """Whether the attendee is to get links: at an online event always (once they are all
-    there), elsewhere when the plenary sessions or one of their workshops has one."""
-    return bool(
-        event.is_online or event.online_link or any(seat.workshop.online_link for seat in seats)
-    )
 
 
 def programme_starts_at(event: Event) -> datetime.datetime:
@@ -82,7 +75,7 @@ def claim_and_queue(registration_id: int) -> bool:
         event = registration.event
         seats = list(registration.seats.select_related("workshop"))
         key = links_key(seats, event=event)
-        if not has_links(event, seats) or key == registration.online_links_sent_for:
+        if not has_online_links(event, seats) or key == registration.online_links_sent_for:
             return False
         if missing_links(event, seats):
             return False
@@ -99,7 +92,7 @@ def send_for_event(event: Event) -> tuple[int, set[str]]:
     registrations = event.registrations.confirmed().prefetch_related("seats__workshop")
     for registration in registrations:
         seats = list(registration.seats.all())
-        if not has_links(event, seats):
+        if not has_online_links(event, seats):
             continue
         if links_key(seats, event=event) == registration.online_links_sent_for:
             continue

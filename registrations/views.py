@@ -173,9 +173,7 @@ def _personal_context(registration, **extra):
         "erase_form": EraseForm(),
         "language_form": LanguageForm(initial={"language": registration.language}),
         "links_shown": event.online_links_shown(),
-        "has_online_links": bool(
-            event.is_online or event.online_link or any(s.workshop.online_link for s in seats)
-        ),
+        "has_online_links": selectors.has_online_links(event, seats),
     }
     context.update(extra)
     return context
@@ -269,6 +267,7 @@ def change_language(request, secret):
     language = form.cleaned_data["language"]
     services.set_language(registration=registration, language=language)
     with translation.override(language):
+        # Each language's catalog names itself: Danish reads "… er på dansk fra nu af."
         messages.success(request, _("Your e-mails and links will be in English from now on."))
         url = reverse("registrations:personal", kwargs={"secret": registration.secret})
     return redirect(url)

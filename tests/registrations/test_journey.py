@@ -18,6 +18,8 @@ from events.models import Workshop
 from registrations import calendar, emails, services
 from registrations.models import Registration, WaitlistEntry
 from tests.factories import (
+    change_url,
+    form_data,
     make_block,
     make_event,
     make_registration,
@@ -285,6 +287,21 @@ def test_from_the_moment_the_confirmation_carries_both_links(
         "Velkomst · KKR konference": PLENARY_LINK,
         "Design af nye løsninger · KKR konference": WORKSHOP_LINK,
     }
+
+
+def test_the_organiser_sets_the_plenary_link_and_the_moment_in_the_admin(client, organiser, kkr):
+    page = client.get(change_url(kkr))
+    data = form_data(page)
+    data.update({"online_link": "meet.example.org/nyt-plenum", "online_links_days_before": "3"})
+
+    response = client.post(change_url(kkr), data)
+
+    assert "Online-links vises (dage før)" in page.text
+    assert "Hvor mange dage før første dag deltagerne får online-linkene" in page.text
+    assert response.status_code == 302
+    kkr.refresh_from_db()
+    assert kkr.online_link == "https://meet.example.org/nyt-plenum"
+    assert kkr.online_links_from == at(datetime.date(2030, 6, 8), 0)
 
 
 def test_the_organiser_chooses_the_moment(kkr):
