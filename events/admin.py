@@ -168,13 +168,9 @@ class WorkshopBlockInline(admin.TabularInline):
     def workshops_summary(self, block):
         if block.pk is None or not hasattr(block, "workshop_count"):
             return EMPTY
-        return ngettext(
-            "%(workshops)d workshop, %(seats)d seats (%(taken)d taken)",
-            "%(workshops)d workshops, %(seats)d seats (%(taken)d taken)",
-            block.workshop_count,
-        ) % {
-            "workshops": block.workshop_count,
-            "seats": block.seat_total,
+        return _("%(workshops)s, %(seats)s (%(taken)d taken)") % {
+            "workshops": workshops_phrase(block.workshop_count),
+            "seats": seats_phrase(block.seat_total),
             "taken": block.seats_taken,
         }
 
@@ -232,6 +228,8 @@ def fill_rate(workshop) -> str:
 @admin.register(Event)
 class EventAdmin(OfTheUsersOrganisations, admin.ModelAdmin):
     form = EventAdminForm
+    # The plenary link typed without a scheme is taken as https (as ``HTTPS_LINKS``).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [WorkshopBlockInline, SessionInline]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["programme_summary"]
@@ -284,10 +282,17 @@ class EventAdmin(OfTheUsersOrganisations, admin.ModelAdmin):
             {
                 "description": _(
                     "Where the event is held. For an online event leave the venue empty and "
-                    "give each workshop its link; attendees get the links by e-mail before "
-                    "the event."
+                    "give the plenary sessions and each workshop their link; attendees get the "
+                    "links by e-mail, on their personal page and in their calendar the chosen "
+                    "number of days before the event, not before."
                 ),
-                "fields": ["is_online", "venue", "address", "online_links_days_before"],
+                "fields": [
+                    "is_online",
+                    "venue",
+                    "address",
+                    "online_link",
+                    "online_links_days_before",
+                ],
             },
         ),
         (
@@ -358,13 +363,9 @@ class EventAdmin(OfTheUsersOrganisations, admin.ModelAdmin):
     def programme_summary(self, event):
         if event.pk is None or not hasattr(event, "workshop_count"):
             return _("Save the event to add workshops to its blocks.")
-        summary = ngettext(
-            "%(workshops)d workshop with %(seats)d seats, %(taken)d taken.",
-            "%(workshops)d workshops with %(seats)d seats, %(taken)d taken.",
-            event.workshop_count,
-        ) % {
-            "workshops": event.workshop_count,
-            "seats": event.seat_total,
+        summary = _("%(workshops)s with %(seats)s, %(taken)d taken.") % {
+            "workshops": workshops_phrase(event.workshop_count),
+            "seats": seats_phrase(event.seat_total),
             "taken": event.seats_taken,
         }
         overview = (
@@ -491,6 +492,14 @@ class ReachedFromTheEvent(admin.ModelAdmin):
 def change_url_of(obj) -> str:
     opts = obj._meta
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+
+
+def workshops_phrase(count: int) -> str:
+    return ngettext("%(count)d workshop", "%(count)d workshops", count) % {"count": count}
+
+
+def seats_phrase(count: int) -> str:
+    return ngettext("%(count)d seat", "%(count)d seats", count) % {"count": count}
 
 
 def admin_link(obj, label=None):

@@ -9,6 +9,7 @@ import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -41,6 +42,13 @@ def has_valid_days(event: Event | None) -> bool:
 # Event ---------------------------------------------------------------------
 
 
+def https_links(db_field, **kwargs):
+    """Form fields of the model's fields; a link typed without a scheme is taken as https."""
+    if isinstance(db_field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return db_field.formfield(**kwargs)
+
+
 class EventAdminForm(forms.ModelForm):
     class Meta:
         model = Event
@@ -59,6 +67,7 @@ class EventAdminForm(forms.ModelForm):
             "is_online",
             "venue",
             "address",
+            "online_link",
             "online_links_days_before",
             "registration_opens",
             "registration_closes",
@@ -70,6 +79,7 @@ class EventAdminForm(forms.ModelForm):
             "practical_information",
         ]
         widgets = {"summary": forms.Textarea(attrs={"rows": 3})}
+        formfield_callback = https_links
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

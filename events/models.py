@@ -286,10 +286,22 @@ class Event(models.Model):
             "“Dagen byder på morgenbrød, frokost og kage.” Empty for none."
         ),
     )
+    online_link = models.URLField(
+        _("online link of the plenary sessions"),
+        blank=True,
+        help_text=_(
+            "Where attendees follow the plenary sessions online (a meeting or a stream). "
+            "Only attendees see it, from the moment set below."
+        ),
+    )
     online_links_days_before = models.PositiveSmallIntegerField(
-        _("send online links (days before)"),
+        _("online links shown (days before)"),
         default=7,
-        help_text=_("For online events: how many days before the start attendees get their links."),
+        help_text=_(
+            "How many days before the first day the attendees get the online links (of the "
+            "plenary sessions and of their workshops) by e-mail, on their personal page and in "
+            "their calendar file. Until then they are told when the links come."
+        ),
     )
     status = models.CharField(
         _("status"),
@@ -420,6 +432,17 @@ class Event(models.Model):
     @property
     def starts_at(self) -> datetime.datetime:
         return datetime.datetime.combine(self.first_day, datetime.time.min, tzinfo=VENUE_TZ)
+
+    @property
+    def online_links_from(self) -> datetime.datetime:
+        """From when attendees see the online links: midnight, venue time, the chosen number
+        of days (``online_links_days_before``) before the first day."""
+        day = self.first_day - datetime.timedelta(days=self.online_links_days_before)
+        return datetime.datetime.combine(day, datetime.time.min, tzinfo=VENUE_TZ)
+
+    def online_links_shown(self, now: datetime.datetime | None = None) -> bool:
+        """Whether the online links may be shown and sent to attendees at ``now``."""
+        return (now or timezone.now()) >= self.online_links_from
 
     def changes_are_open(self, now: datetime.datetime | None = None) -> bool:
         """Whether attendees may still change workshops or cancel themselves."""

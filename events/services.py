@@ -31,6 +31,7 @@ COPIED_EVENT_FIELDS = [
     "attendee_limit",
     "price",
     "practical_information",
+    "online_link",
     "online_links_days_before",
 ]
 COPIED_ITEM_FIELDS = ["starts", "ends"]

@@ -135,7 +135,11 @@ class MoveSeatForm(forms.Form):
         }
         groups: dict[str, list] = {}
         for workshop in self.workshops.values():
-            label = gettext("%(title)s (%(taken)d of %(capacity)d seats taken)") % {
+            label = ngettext(
+                "%(title)s (%(taken)d of %(capacity)d seat taken)",
+                "%(title)s (%(taken)d of %(capacity)d seats taken)",
+                workshop.capacity,
+            ) % {
                 "title": Truncator(workshop.title).chars(70),
                 "taken": workshop.seats_taken,
                 "capacity": workshop.capacity,
@@ -253,6 +257,7 @@ class RegistrationAdmin(admin.ModelAdmin):
                     "seats_display",
                     "waitlist_display",
                     "accept_any_workshop",
+                    "language",
                 ],
             },
         ),
@@ -705,7 +710,12 @@ def attendees_hold_reasons(objects, *, seats, waits, message, link=None) -> list
     for obj in objects:
         held, waiting = seats.get(obj.pk, 0), waits.get(obj.pk, 0)
         if held or waiting:
-            sentence = message % {"name": obj, "seats": held, "waiting": waiting}
+            sentence = message % {
+                "name": obj,
+                "seats": ngettext("%(count)d seat", "%(count)d seats", held) % {"count": held},
+                "waiting": ngettext("%(count)d waits for one", "%(count)d wait for one", waiting)
+                % {"count": waiting},
+            }
             if link is None:
                 reasons.append(sentence)
             else:
@@ -892,10 +902,12 @@ class EventAdmin(DrawAdminMixin, RefuseDeletingWhatAttendeesHold, programme_admi
             " · ",
             '<a href="{}">{}: {}</a>',
             (
-                (registrations_url(event__id__exact=event.pk, status__exact=status), label, n)
-                for (status, n), label in zip(
-                    counts, [_("Confirmed"), _("Waitlisted"), _("Cancelled")], strict=True
+                (
+                    registrations_url(event__id__exact=event.pk, status__exact=status),
+                    Registration.Status(status).label,
+                    n,
                 )
+                for status, n in counts
             ),
         )
 
@@ -1127,9 +1139,8 @@ class WorkshopBlockAdmin(RefuseDeletingWhatAttendeesHold, programme_admin.Worksh
             seats=count_by(Seat._base_manager.filter(block__in=pks), "block"),
             waits=count_by(WaitlistEntry._base_manager.filter(block__in=pks), "block"),
             message=gettext(
-                "Attendees hold %(seats)d seats in the workshops of %(name)s, and %(waiting)d "
-                "wait for one, so it cannot be deleted. Cancel their registrations first, or "
-                "keep the block."
+                "Attendees hold %(seats)s in the workshops of %(name)s, and %(waiting)s, so it "
+                "cannot be deleted. Cancel their registrations first, or keep the block."
             ),
         )
 
@@ -1229,7 +1240,7 @@ class WorkshopAdmin(RefuseDeletingWhatAttendeesHold, programme_admin.WorkshopAdm
             seats=count_by(Seat._base_manager.filter(workshop__in=pks), "workshop"),
             waits=count_by(WaitlistEntry._base_manager.filter(workshop__in=pks), "workshop"),
             message=gettext(
-                "Attendees hold %(seats)d seats in %(name)s, and %(waiting)d wait for one, so it "
+                "Attendees hold %(seats)s in %(name)s, and %(waiting)s, so it "
                 "cannot be deleted. Move them to another workshop of the block (select them in "
                 "the registrations, then “Move to another workshop”) or cancel their "
                 "registrations first."

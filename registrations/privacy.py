@@ -172,6 +172,7 @@ def personal_data(registration: Registration) -> dict:
                 field.name: getattr(registration, field.attname) for field in attendee_fields(ABOUT)
             },
             "accept_any_workshop": registration.accept_any_workshop,
+            "language": registration.language,
             "consent_given_at": registration.consent_given_at,
             "registered_at": registration.created_at,
             "updated_at": registration.updated_at,

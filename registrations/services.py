@@ -35,6 +35,7 @@ import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
@@ -50,8 +51,10 @@ from .exceptions import (
     EventFull,
     InvalidChoices,
     NotConfirmed,
+    NotOnWaitlist,
     RegistrationClosed,
     RegistrationError,
+    WaitlistedRegistration,
     WorkshopFull,
 )
 from .models import (
@@ -73,18 +76,22 @@ __all__ = [
     "EventFull",
     "InvalidChoices",
     "NotConfirmed",
+    "NotOnWaitlist",
     "RegistrationClosed",
     "RegistrationError",
     "SeatMove",
+    "WaitlistedRegistration",
     "WorkshopFull",
     "cancel",
     "change_seats",
     "erase",
     "fill_free_seats",
+    "leave_waitlist",
     "lock_event_and_workshops",
     "move_seat",
     "offer_new_seats",
     "register",
+    "set_language",
 ]
 
 
@@ -159,6 +166,7 @@ def register(
     submission_token: uuid.UUID | None = None,
     waitlist: bool = False,
     accept_any_workshop: bool = False,
+    language: str | None = None,
 ) -> Registration:
     """Register an attendee with one workshop in each of the event's blocks.
 
@@ -175,7 +183,9 @@ def register(
 
     Raises ``RegistrationClosed``, ``AlreadyRegistered``, ``EventFull``,
     ``InvalidChoices`` or ``WorkshopFull``, in that order of precedence; then
-    nothing is saved. Queues the confirmation (or waitlist) e-mail.
+    nothing is saved. Queues the confirmation (or waitlist) e-mail, in
+    ``language`` (the one the attendee registered in; default the site's),
+    which all later mails to them use too.
 
     Locks (``lock_event_and_workshops``): the event row with an attendee limit
     or when waitlisting; then the chosen workshops, or all the event's
@@ -215,6 +225,7 @@ def register(
                 submission_token=submission_token,
                 accept_any_workshop=accept_any_workshop
                 and status == Registration.Status.WAITLISTED,
+                language=language or settings.LANGUAGE_CODE,
                 **{**attendee, "email": email},
             )
             Answer.objects.bulk_create(
@@ -362,6 +373,47 @@ def cancel(*, registration: Registration, by_organiser: bool = False) -> Registr
         queue_email(registration, "cancelled")
         _fill_free_seats(event, workshops)
         return registration
+
+
+def leave_waitlist(*, registration: Registration, block_id: int) -> WaitlistEntry:
+    """Take a confirmed attendee off the waitlist of one block; they keep their seat there.
+
+    Refused with ``ChangesClosed`` after the change deadline, with
+    ``WaitlistedRegistration`` for a registration on the event's waitlist (it
+    needs a place in every block: it leaves by cancelling), and with
+    ``NotOnWaitlist`` when there is no such entry (perhaps the attendee has
+    just been moved in). Returns the deleted entry. Sends no mail: the
+    attendee's seats and calendar are unchanged.
+
+    Locks: the event row (``lock_event_and_workshops``, no workshops: no seat
+    changes), then the registration, so it never crosses ``fill_free_seats``
+    moving the same attendee.
+    """
+    with transaction.atomic():
+        event, _workshops = lock_event_and_workshops(registration.event, workshop_ids=())
+        registration = Registration.objects.locked().get(pk=registration.pk)
+        if registration.status == Registration.Status.WAITLISTED:
+            raise WaitlistedRegistration
+        if registration.status != Registration.Status.CONFIRMED or not event.changes_are_open():
+            raise ChangesClosed
+        entry = (
+            WaitlistEntry.objects.select_related("workshop", "block")
+            .filter(registration=registration, block_id=block_id)
+            .first()
+        )
+        if entry is None:
+            raise NotOnWaitlist
+        entry.delete()
+        return entry
+
+
+def set_language(*, registration: Registration, language: str) -> Registration:
+    """Store the language of the attendee's e-mails and links (one of ``settings.LANGUAGES``)."""
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        raise ValueError(f"Not a language of the site: {language!r}")
+    Registration.objects.filter(pk=registration.pk).update(language=language)
+    registration.language = language
+    return registration
 
 
 def fill_free_seats(*, event: Event) -> list[Registration]:

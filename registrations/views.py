@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -20,8 +22,16 @@ from events.selectors import (
 from events.templatetags.programme import speakers_line
 from fagdag.ratelimit import limit_submissions
 
-from . import emails, exceptions, form_cache, privacy, ranking, selectors, services
-from .forms import CancelForm, ChangeSeatsForm, EraseForm, RegistrationForm, ResendLinkForm
+from . import calendar, emails, exceptions, form_cache, privacy, ranking, selectors, services
+from .forms import (
+    CancelForm,
+    ChangeSeatsForm,
+    EraseForm,
+    LanguageForm,
+    LeaveWaitlistForm,
+    RegistrationForm,
+    ResendLinkForm,
+)
 from .models import Registration
 
 
@@ -89,6 +99,7 @@ def register(request, slug):
             choices=form.choices,
             answers=form.answers,
             submission_token=form.cleaned_data["submission_token"],
+            language=translation.get_language(),
             **form.waitlist_choices,
         )
     except exceptions.AlreadyRegistered:
@@ -169,15 +180,19 @@ def _personal_page(request, registration, **forms):
 def _personal_context(registration, **extra):
     event = registration.event
     blocks = blocks_with_workshops(event)
+    seats = registration.seats.all()
     context = {
         "registration": registration,
         "event": event,
-        "seats": registration.seats.all(),
+        "seats": seats,
         "waitlist_entries": registration.waitlist_entries.select_related("workshop", "block"),
         "changes_open": event.changes_are_open(),
         "change_form": ChangeSeatsForm(registration=registration, blocks=blocks),
         "cancel_form": CancelForm(),
         "erase_form": EraseForm(),
+        "language_form": LanguageForm(initial={"language": registration.language}),
+        "links_shown": event.online_links_shown(),
+        "has_online_links": selectors.has_online_links(event, seats),
     }
     context.update(extra)
     return context
@@ -235,6 +250,60 @@ def cancel(request, secret):
             )
             return redirect("registrations:personal", secret=registration.secret)
     return _personal_page(request, registration, cancel_form=form)
+
+
+@require_http_methods(["POST"])
+def leave_waitlist(request, secret):
+    """Leave the waitlist of one block, keeping the seat there (the button next to the place)."""
+    registration = _registration_by_secret(secret)
+    form = LeaveWaitlistForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose the waitlist to leave."))
+        return redirect("registrations:personal", secret=registration.secret)
+    try:
+        entry = services.leave_waitlist(
+            registration=registration, block_id=form.cleaned_data["block"]
+        )
+    except exceptions.RegistrationError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(
+            request,
+            _("You have left the waitlist for “%(workshop)s”. You keep your current seat.")
+            % {"workshop": entry.workshop.title},
+        )
+    return redirect("registrations:personal", secret=registration.secret)
+
+
+@require_http_methods(["POST"])
+def change_language(request, secret):
+    """Store the language of the attendee's e-mails and links, and show the page in it."""
+    registration = _registration_by_secret(secret)
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the languages."))
+        return redirect("registrations:personal", secret=registration.secret)
+    language = form.cleaned_data["language"]
+    services.set_language(registration=registration, language=language)
+    with translation.override(language):
+        # Each language's catalog names itself: Danish reads "… er på dansk fra nu af."
+        messages.success(request, _("Your e-mails and links will be in English from now on."))
+        url = reverse("registrations:personal", kwargs={"secret": registration.secret})
+    return redirect(url)
+
+
+@require_http_methods(["GET"])
+def calendar_file(request, secret):
+    """The attendee's programme as an .ics file ("Add to calendar"); only while they hold seats."""
+    registration = _registration_by_secret(secret)
+    if registration.status != Registration.Status.CONFIRMED:
+        raise Http404
+    response = HttpResponse(
+        calendar.registration_calendar(registration),
+        content_type=f"{calendar.CONTENT_TYPE}; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{registration.event.slug}.ics"'
+    return _private(response)
 
 
 @require_http_methods(["GET", "POST"])

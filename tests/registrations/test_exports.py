@@ -176,7 +176,7 @@ def test_attendee_list_shows_status_and_the_workshop_a_waitlisted_attendee_waits
 
     rows = parse_csv(content)
     assert [(row[0], row[8], row[10], row[11]) for row in rows[1:]] == [
-        ("Dorte", "Aflyst", "", ""),
+        ("Dorte", "Afmeldt", "", ""),
         ("Anne", "Bekræftet", "Ældre og rødgrød 1", "Ældre og rødgrød 2"),
         ("Bo", "Bekræftet", "Børn på tværs 1", "Ældre og rødgrød 2"),
         (
