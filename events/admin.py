@@ -51,12 +51,13 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast, Coalesce
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
@@ -72,8 +73,10 @@ from .forms import (
     WorkshopInlineForm,
 )
 from .imports import IMPORT_FORMATS, WorkshopResource
+from .materials import ACCEPT, material_response
 from .models import (
     Event,
+    Material,
     Membership,
     Organisation,
     Session,
@@ -83,7 +86,12 @@ from .models import (
     WorkshopBlock,
     WorkshopSpeaker,
 )
-from .services import copy_slug, duplicate_event
+from .services import (
+    copy_slug,
+    duplicate_event,
+    make_upload_link,
+    revoke_upload_links,
+)
 
 EMPTY = "–"
 
@@ -144,6 +152,59 @@ def seat_figures(per: str) -> dict:
         "seat_total": total(Workshop, Sum("capacity")),
         "seats_taken": total(Workshop, Sum("seats_taken")),
     }
+
+
+class MaterialFileInput(forms.FileInput):
+    """The file's name, downloaded through the admin's checked view (never the storage's URL),
+    above the field to upload a new one."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        field = super().render(name, value, attrs, renderer)
+        material = getattr(value, "instance", None)
+        if not value or material is None or material.pk is None:
+            return field
+        url = reverse("admin:events_material_download", args=[material.pk])
+        return format_html(
+            '<p><a href="{}">{}</a></p><p>{}</p>{}',
+            url,
+            material.original_name or _("Download"),
+            _("Replace with another file:"),
+            field,
+        )
+
+
+class MaterialForm(forms.ModelForm):
+    """The admin gives the model and fields, inside the request's scope (django-scopes)."""
+
+    class Meta:
+        widgets = {"file": MaterialFileInput(attrs={"accept": ACCEPT})}
+
+
+class MaterialInline(admin.TabularInline):
+    """Materials of a workshop or a plenary session, on its page (the event is set from it)."""
+
+    model = Material
+    form = MaterialForm
+    fields = ["title", "file", "link", "uploaded_by_speaker"]
+    readonly_fields = ["uploaded_by_speaker"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    extra = 1
+    verbose_name_plural = _("Materials for the attendees (shown from the event's chosen time)")
+
+
+class EventMaterialInline(MaterialInline):
+    """On the event's page: materials for every attendee of the event (of no one workshop or
+    plenary session; those are added on the workshop's or session's page)."""
+
+    fk_name = "event"
+    extra = 0
+    verbose_name_plural = _(
+        "Materials for every attendee (shown from the chosen time; a workshop's or a plenary "
+        "session's are added on its page)"
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(workshop=None, session=None)
 
 
 class WorkshopBlockInline(admin.TabularInline):
@@ -232,7 +293,7 @@ def fill_rate(workshop) -> str:
 @admin.register(Event)
 class EventAdmin(OfTheUsersOrganisations, admin.ModelAdmin):
     form = EventAdminForm
-    inlines = [WorkshopBlockInline, SessionInline]
+    inlines = [WorkshopBlockInline, SessionInline, EventMaterialInline]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["programme_summary"]
     save_on_top = True
@@ -323,6 +384,18 @@ class EventAdmin(OfTheUsersOrganisations, admin.ModelAdmin):
             },
         ),
         (
+            _("Materials"),
+            {
+                "description": _(
+                    "Slides and other material for the attendees, added in the table "
+                    "“Materials” below or on a workshop's page, where you can also make an upload "
+                    "link for its speakers. Attendees see a workshop's material if they held a "
+                    "seat in it; a plenary session's, or one of neither, every attendee sees."
+                ),
+                "fields": ["materials_from"],
+            },
+        ),
+        (
             _("Programme"),
             {
                 "description": _(
@@ -338,6 +411,14 @@ class EventAdmin(OfTheUsersOrganisations, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(**seat_figures("block__event"))
+
+    def get_inline_instances(self, request, obj=None):
+        # Materials come after the programme: not on the page that adds the event.
+        return [
+            inline
+            for inline in super().get_inline_instances(request, obj)
+            if obj is not None or not isinstance(inline, EventMaterialInline)
+        ]
 
     @admin.display(description=_("days"), ordering="first_day")
     def days_display(self, event):
@@ -579,7 +660,7 @@ class SessionSpeakerInline(admin.TabularInline):
 @admin.register(Session)
 class SessionAdmin(ReachedFromTheEvent):
     form = ProgrammeItemForm
-    inlines = [SessionSpeakerInline]
+    inlines = [SessionSpeakerInline, MaterialInline]
     list_display = ["title", "kind", "event", "day", "starts", "ends"]
     list_filter = [("event", admin.RelatedOnlyFieldListFilter), "kind"]
     list_select_related = ["event"]
@@ -620,7 +701,8 @@ class WorkshopAdmin(ImportMixin, ReachedFromTheEvent):
 
     form = WorkshopAdminForm
     formfield_overrides = HTTPS_LINKS
-    inlines = [WorkshopSpeakerInline]
+    inlines = [WorkshopSpeakerInline, MaterialInline]
+    actions = ["make_upload_links", "revoke_upload_links"]
     resource_classes = [WorkshopResource]
     import_formats = IMPORT_FORMATS
     import_form_class = WorkshopImportForm
@@ -634,8 +716,9 @@ class WorkshopAdmin(ImportMixin, ReachedFromTheEvent):
         ("room", "theme"),
         "online_link",
         "position",
+        "upload_link_display",
     ]
-    readonly_fields = ["block_link", "seats_taken_display"]
+    readonly_fields = ["block_link", "seats_taken_display", "upload_link_display"]
     list_display = [
         "title",
         "block",
@@ -693,6 +776,61 @@ class WorkshopAdmin(ImportMixin, ReachedFromTheEvent):
     def parent(self, workshop):
         return workshop.block
 
+    # Speakers' upload links -------------------------------------------------------------
+
+    @admin.display(description=_("upload link for speakers"))
+    def upload_link_display(self, workshop):
+        if workshop.pk is None:
+            return EMPTY
+        link = getattr(workshop, "upload_link", None) if workshop.pk else None
+        how = _(
+            "Make one (or a new one, which ends the old) with the action “Make upload links for "
+            "the speakers” in the list of workshops; the link is shown once, for you to send."
+        )
+        if link is None:
+            return format_html("{} {}", _("None."), how)
+        return format_html(
+            "{} {}",
+            _("Made %(when)s.")
+            % {"when": date_format(timezone.localtime(link.created_at), "DATETIME_FORMAT")},
+            how,
+        )
+
+    @admin.action(description=_("Make upload links for the speakers"), permissions=["change"])
+    def make_upload_links(self, request, queryset):
+        rows = []
+        for workshop in queryset.order_by("block__day", "block__starts", "position", "pk"):
+            key = make_upload_link(workshop=workshop)
+            url = request.build_absolute_uri(reverse("events:upload_materials", args=[key]))
+            rows.append((workshop.title, url))
+        self.message_user(
+            request,
+            format_html(
+                "{}<ul>{}</ul>",
+                _(
+                    "Send each workshop's speakers its link: with it they can add slides and "
+                    "other material without logging in. Copy the links now: they are not shown "
+                    "again. An earlier link of these workshops no longer works."
+                ),
+                format_html_join("", "<li>{}: <code>{}</code></li>", rows),
+            ),
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Revoke the speakers' upload links"), permissions=["change"])
+    def revoke_upload_links(self, request, queryset):
+        count = revoke_upload_links(workshops=queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d upload link revoked: it no longer works.",
+                "%(count)d upload links revoked: they no longer work.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
     # Import ---------------------------------------------------------------------------
 
     def has_import_permission(self, request):
@@ -726,6 +864,52 @@ class WorkshopAdmin(ImportMixin, ReachedFromTheEvent):
         if imported:
             return HttpResponseRedirect(change_url_of(imported[0].block.event))
         return response
+
+
+@admin.register(Material)
+class MaterialAdmin(ReachedFromTheEvent):
+    """Materials are added on the event's, workshop's and session's pages; here staff of the
+    event's organisation download a file through a view that checks (never the storage's URL)."""
+
+    form = MaterialForm
+    formfield_overrides = HTTPS_LINKS
+    list_display = ["label", "event", "workshop", "session", "created_at"]
+    list_select_related = ["event", "workshop", "session"]
+    list_filter = [("event", admin.RelatedOnlyFieldListFilter)]
+
+    def get_fields(self, request, obj=None):
+        return (
+            ["event", "workshop", "session", "title", "file", "link"]
+            if obj is None
+            else ["event_link", "workshop", "session", "title", "file", "link"]
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["event_link"]
+
+    @admin.display(description=_("event"))
+    def event_link(self, material):
+        return admin_link(material.event)
+
+    def parent(self, material):
+        return material.event
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/download/",
+                self.admin_site.admin_view(self.download_view),
+                name="events_material_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def download_view(self, request, object_id):
+        """The file, for staff who may see the material (its event's organisation's people)."""
+        if not self.has_view_or_change_permission(request):
+            raise Http404
+        material = get_object_or_404(Material.objects.exclude(file=""), pk=object_id)
+        return material_response(material)
 
 
 @admin.register(Speaker)

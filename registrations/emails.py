@@ -44,6 +44,7 @@ KINDS = {
     "online_links": Registration.Status.CONFIRMED,
     "reminder": Registration.Status.CONFIRMED,
     "personal_link": None,
+    "materials": Registration.Status.CONFIRMED,
 }
 # Kinds that list the attendee's workshops, and so carry them as a calendar file.
 CALENDAR_KINDS = {"confirmation", "changed", "promoted", "online_links", "reminder"}
@@ -55,7 +56,7 @@ def queue_email(registration: Registration, kind: str) -> None:
     Kinds: "confirmation", "changed", "cancelled", "promoted" (moved from a
     waitlist into a workshop, or confirmed from the event's waitlist),
     "waitlisted" (registered on the event's waitlist), "online_links",
-    "reminder" and "personal_link".
+    "reminder", "personal_link" and "materials" (the event's materials are ready).
     """
     if kind not in KINDS:
         raise ValueError(f"Unknown kind of e-mail: {kind!r}")
