@@ -616,6 +616,7 @@ def attendees_hold_reasons(objects, *, seats, waits, message, link=None) -> list
 
 LISTS = [
     (ExportRecord.Kind.ATTENDEES, _("Attendee list")),
+    (ExportRecord.Kind.ROOM_LISTS, _("All room lists (a sheet per workshop)")),
     (ExportRecord.Kind.CATERING, _("Catering")),
     (ExportRecord.Kind.INVOICING, _("Invoicing")),
 ]

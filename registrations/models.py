@@ -325,6 +325,7 @@ class ExportRecord(models.Model):
         ATTENDEES = "attendees", _("Attendee list")
         SELECTION = "selection", _("Selected registrations")
         ROOM_LIST = "room_list", _("Room list of a workshop")
+        ROOM_LISTS = "room_lists", _("All room lists of an event")
         CATERING = "catering", _("Catering")
         INVOICING = "invoicing", _("Invoicing")
 
