@@ -56,7 +56,7 @@ from django.utils.formats import date_format
 from django.utils.http import content_disposition_header
 from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -356,6 +356,53 @@ def payer_number():
     )
 
 
+@dataclass(frozen=True)
+class PayerNumberConflict:
+    """One EAN or CVR number given with the names of different organisations."""
+
+    payer: str
+    number: str
+    organisations: list[tuple[str, int]]  # each name as first spelt, and its attendees
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _count in self.organisations]
+
+
+def same_organisation(name: str) -> str:
+    """ "Glostrup  kommune " and "Glostrup Kommune" are one organisation."""
+    return " ".join(name.split()).casefold()
+
+
+def payer_number_conflicts(event: Event) -> dict[tuple[str, str], PayerNumberConflict]:
+    """EAN and CVR numbers that confirmed registrations of ``event`` gave with different
+    organisations' names (beyond case and spaces): the invoicing list sums each number as
+    one payer, so a typo'd number would bill one organisation for another's people. One query.
+    """
+    rows = (
+        Registration.objects.filter(
+            event=event,
+            status=Registration.Status.CONFIRMED,
+            payer__in=[Registration.Payer.EAN, Registration.Payer.CVR],
+        )
+        .annotate(payer_number=payer_number())
+        .order_by()
+        .values_list("payer", "payer_number", "invoice_organisation")
+        .annotate(attendees=Count("pk"))
+        .order_by("payer", "payer_number", "invoice_organisation")
+    )
+    found: dict[tuple[str, str], dict[str, list]] = {}
+    for payer, number, organisation, attendees in rows:
+        names = found.setdefault((payer, number), {})
+        entry = names.setdefault(same_organisation(organisation), [organisation.strip(), 0])
+        entry[1] += attendees
+    return {
+        key: PayerNumberConflict(key[0], key[1], [tuple(entry) for entry in names.values()])
+        for key, names in found.items()
+        if len(names) > 1
+    }
+
+
 def invoicing(event: Event) -> Listing:
     """Whom to invoice for each confirmed registration, and the sum per payer.
 
@@ -401,10 +448,25 @@ def invoicing(event: Event) -> Listing:
         for row in per_registration:
             yield [payers.get(row[0], row[0]), *row[1:], price]
 
+    conflicts = payer_number_conflicts(event)
+
     def payer_rows():
         for payer, number, organisation, attendee, address, attendees in per_payer:
             name = attendee if payer == Registration.Payer.PERSONAL else organisation
+            if (payer, number) in conflicts:
+                # Never one organisation's name for another's people: all of them, flagged.
+                name = _("CHECK: %(names)s") % {"names": " / ".join(conflicts[payer, number].names)}
             yield [payers.get(payer, payer), number, name, address, attendees, price * attendees]
+
+    def conflict_rows():
+        for conflict in conflicts.values():
+            for organisation, attendees in conflict.organisations:
+                yield [
+                    payers.get(conflict.payer, conflict.payer),
+                    conflict.number,
+                    organisation,
+                    attendees,
+                ]
 
     number_label = _("EAN or CVR number")
     header = [field_label(Registration, "payer"), number_label]
@@ -413,13 +475,40 @@ def invoicing(event: Event) -> Listing:
     sums_header = [field_label(Registration, "payer"), number_label, _("Payer")]
     sums_header += [field_label(Registration, "invoice_address"), _("Attendees")]
     sums_header += [_("Amount (DKK)")]
-    return Listing(
-        name=pgettext("file name", "invoicing"),
-        tables=[
-            Table(_("Invoicing"), header, registration_rows()),
-            Table(_("Sum per payer"), sums_header, payer_rows()),
-        ],
-    )
+    tables = [
+        Table(_("Invoicing"), header, registration_rows()),
+        Table(_("Sum per payer"), sums_header, payer_rows()),
+    ]
+    if conflicts:
+        tables.append(
+            Table(
+                _("Check before invoicing"),
+                [
+                    field_label(Registration, "payer"),
+                    number_label,
+                    _("Organisation"),
+                    _("Attendees"),
+                ],
+                conflict_rows(),
+                preamble=[[conflicts_warning(conflicts.values())], []],
+            )
+        )
+    return Listing(name=pgettext("file name", "invoicing"), tables=tables)
+
+
+def conflicts_warning(conflicts) -> str:
+    """What the invoicing list and the event's page say of numbers given with different names."""
+    conflicts = list(conflicts)
+    numbers = "; ".join(f"{c.number} ({', '.join(c.names)})" for c in conflicts)
+    return ngettext(
+        "One EAN or CVR number was given with different organisations' names: %(numbers)s. "
+        "The invoicing list sums it as one payer: check which organisation is right before "
+        "invoicing.",
+        "%(count)d EAN or CVR numbers were given with different organisations' names: "
+        "%(numbers)s. The invoicing list sums each as one payer: check which organisation is "
+        "right before invoicing.",
+        len(conflicts),
+    ) % {"count": len(conflicts), "numbers": numbers}
 
 
 # Formats ----------------------------------------------------------------------------

@@ -811,3 +811,92 @@ def test_unique_sheet_titles_within_31_characters():
         "Kan beskæftigelsesfaglig st (3)",
         "A B   x",
     ]
+
+
+# One EAN, several organisations ------------------------------------------------------------
+
+
+def ean_payer(name: str, organisation: str, ean: str = "5798000000001") -> dict:
+    return dict(
+        name=name,
+        payer=Registration.Payer.EAN,
+        ean=ean,
+        invoice_organisation=organisation,
+        invoice_address="Rådhusvej 2",
+    )
+
+
+def test_invoicing_says_when_one_ean_is_given_with_different_organisations(client, exporter, event):
+    make_registration(event, **ean_payer("Anne", "Glostrup Kommune"))
+    make_registration(event, **ean_payer("Bo", "glostrup  kommune "))
+    make_registration(event, **ean_payer("Carl", "Jobcenter Albertslund"))
+    make_registration(event, **ean_payer("Dorte", "Roskilde Kommune", ean="5798000000002"))
+
+    _response, content = download(client, url(event, "invoicing", "csv"))
+
+    rows = parse_csv(content)
+    blanks = [n for n, row in enumerate(rows) if row == []]
+    sums, check = rows[blanks[0] + 1 : blanks[1]], rows[blanks[1] + 1 :]
+    assert [row[1:3] + row[4:5] for row in sums[2:]] == [
+        ["5798000000001", "KONTROLLÉR: Glostrup Kommune / Jobcenter Albertslund", "3"],
+        ["5798000000002", "Roskilde Kommune", "1"],
+    ]
+    assert check[0] == [
+        "Ét EAN- eller CVR-nummer er angivet med forskellige organisationers navne: "
+        "5798000000001 (Glostrup Kommune, Jobcenter Albertslund). Faktureringslisten lægger det "
+        "sammen som én betaler: kontrollér, hvilken organisation der er den rigtige, før der "
+        "faktureres."
+    ]
+    assert check[2:] == [
+        ["Betaler", "EAN- eller CVR-nummer", "Organisation", "Deltagere"],
+        ["Offentlig arbejdsgiver (EAN-nummer)", "5798000000001", "Glostrup Kommune", "2"],
+        ["Offentlig arbejdsgiver (EAN-nummer)", "5798000000001", "Jobcenter Albertslund", "1"],
+    ]
+
+
+def test_invoicing_without_such_numbers_has_no_check_sheet(client, exporter, event):
+    make_registration(event, **ean_payer("Anne", "Glostrup Kommune"))
+    make_registration(event, **ean_payer("Bo", "Glostrup kommune"))
+
+    _response, content = download(client, url(event, "invoicing", "xlsx"))
+
+    assert list(parse_xlsx(content)) == ["Fakturering", "Sum pr. betaler"]
+
+
+def test_the_xlsx_has_a_check_sheet_for_such_numbers(client, exporter, event):
+    make_registration(event, **ean_payer("Anne", "Glostrup Kommune"))
+    make_registration(event, **ean_payer("Carl", "Jobcenter Albertslund"))
+
+    _response, content = download(client, url(event, "invoicing", "xlsx"))
+
+    sheets = parse_xlsx(content)
+    assert list(sheets) == ["Fakturering", "Sum pr. betaler", "Kontrollér før fakturering"]
+
+
+def test_the_events_page_warns_of_one_ean_with_different_organisations(client, exporter, event):
+    make_registration(event, **ean_payer("Anne", "Glostrup Kommune"))
+    make_registration(event, **ean_payer("Carl", "Jobcenter Albertslund"))
+
+    response = client.get(reverse("admin:events_event_change", args=[event.pk]))
+
+    warnings = [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
+    assert warnings == [
+        "Ét EAN- eller CVR-nummer er angivet med forskellige organisationers navne: "
+        "5798000000001 (Glostrup Kommune, Jobcenter Albertslund). Faktureringslisten lægger det "
+        "sammen som én betaler: kontrollér, hvilken organisation der er den rigtige, før der "
+        "faktureres."
+    ]
+
+
+def test_no_warning_for_a_programme_editor(client, event):
+    call_command("setup_roles", stdout=io.StringIO())
+    editor = User.objects.create_user("redaktoer", password="x", is_staff=True)
+    make_member(editor, role=Membership.Role.PROGRAMME_EDITOR)
+    client.force_login(editor)
+    make_registration(event, **ean_payer("Anne", "Glostrup Kommune"))
+    make_registration(event, **ean_payer("Carl", "Jobcenter Albertslund"))
+
+    response = client.get(reverse("admin:events_event_change", args=[event.pk]))
+
+    assert response.status_code == 200
+    assert "Jobcenter Albertslund" not in response.content.decode()
