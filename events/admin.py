@@ -38,6 +38,7 @@ import datetime
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import (
     Count,
@@ -51,17 +52,19 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast, Coalesce
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 
+from . import imports
 from .forms import (
     DuplicateEventForm,
     EventAdminForm,
@@ -94,6 +97,7 @@ from .services import (
 )
 
 EMPTY = "–"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class OfTheUsersOrganisations:
@@ -833,9 +837,96 @@ class WorkshopAdmin(ImportMixin, ReachedFromTheEvent):
 
     # Import ---------------------------------------------------------------------------
 
+    import_template_name = "admin/events/workshop/import.html"
+
     def has_import_permission(self, request):
         return request.user.has_perms(
             ["events.add_workshop", "events.change_workshop", "events.add_speaker"]
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "import/template.<str:fmt>",
+                self.admin_site.admin_view(self.import_template_view),
+                name="events_workshop_import_template",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_template_view(self, request, fmt):
+        """The spreadsheet to fill in: the columns in the organiser's language and two example
+        workshops (in the blocks of the event given as ``?event=``, when it is theirs)."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        if fmt not in ("xlsx", "csv"):
+            raise Http404
+        event_id = request.GET.get("event", "")
+        event = None
+        if event_id.isascii() and event_id.isdigit():
+            event = Event.objects.filter(pk=event_id).first()
+        name = gettext("workshops-template")
+        if fmt == "xlsx":
+            content, content_type = imports.template_xlsx(event), XLSX_CONTENT_TYPE
+        else:
+            content, content_type = imports.template_csv(event), "text/csv; charset=utf-8"
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = content_disposition_header(True, f"{name}.{fmt}")
+        return response
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        if getattr(response, "context_data", None) is not None:
+            response.context_data["title"] = gettext("Import workshops and speakers")
+            response.context_data["column_help"] = [
+                (label, imports.COLUMN_HELP[column])
+                for column, label in zip(imports.COLUMNS, imports.template_header(), strict=True)
+            ]
+            event = request.GET.get("event", "")
+            response.context_data["template_query"] = (
+                f"?event={event}" if event.isascii() and event.isdigit() else ""
+            )
+            result = response.context_data.get("result")
+            if result is not None:
+                # The preview's columns and errors under the names the organiser reads.
+                labels = dict(zip(imports.COLUMNS, imports.template_header(), strict=True))
+                response.context_data["diff_headers"] = [
+                    labels.get(header, header) for header in result.diff_headers
+                ]
+                response.context_data["invalid_rows"] = [
+                    (
+                        row,
+                        [
+                            (labels.get(name, name), errors)
+                            for name, errors in row.field_specific_errors.items()
+                        ],
+                    )
+                    for row in result.invalid_rows
+                ]
+        return response
+
+    def add_success_message(self, result, request):
+        new, updated = (result.totals[kind] for kind in ("new", "update"))
+        messages.success(
+            request,
+            gettext("Import done: %(new)s, %(updated)s.")
+            % {
+                "new": ngettext("%(count)d new workshop", "%(count)d new workshops", new)
+                % {"count": new},
+                "updated": ngettext(
+                    "%(count)d workshop updated", "%(count)d workshops updated", updated
+                )
+                % {"count": updated},
+            },
+        )
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        form.add_error(
+            "import_file",
+            gettext(
+                "The file could not be read. Check that the format chosen is the one the file "
+                "is saved in (.xlsx or CSV), or start from the template."
+            ),
         )
 
     def get_import_form_initial(self, request):

@@ -242,6 +242,22 @@ class WorkshopImportForm(EventOfTheUser, ImportForm):
     )
     field_order = ["event", "import_file", "format", "resource"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # import-export's own labels have no Danish: ours, through our catalogue.
+        self.fields["import_file"].label = _("Spreadsheet")
+        self.fields["import_file"].help_text = _(
+            "Filled in from the template above; the first sheet of an .xlsx is read."
+        )
+        self.fields["format"].label = _("Format")
+        titles = {"csv": _("CSV"), "xlsx": _("Excel (.xlsx)")}
+        self.fields["format"].choices = [
+            (value, titles.get(title, title)) for value, title in self.fields["format"].choices
+        ]
+        self.fields["format"].help_text = _("Excel (.xlsx), or CSV with “;” or “,” between cells.")
+        if "resource" in self.fields:
+            self.fields["resource"].label = _("What is imported")
+
 
 class WorkshopConfirmImportForm(EventOfTheUser, ConfirmImportForm):
     event = forms.ModelChoiceField(queryset=Event.objects.none(), widget=forms.HiddenInput)
