@@ -43,7 +43,7 @@ def test_the_import_page_is_danish_and_offers_the_template(client, organiser):
         assert danish in page
     for english in ["This importer will import", "File to import", "Submit", "Resource"]:
         assert english not in page
-    assert f'{reverse(TEMPLATE_URL, args=["xlsx"])}?event={event.pk}' in page
+    assert f"{reverse(TEMPLATE_URL, args=['xlsx'])}?event={event.pk}" in page
 
 
 def test_the_preview_names_the_columns_and_rows_in_danish(client, organiser):
