@@ -325,9 +325,9 @@ class ExportRecord(models.Model):
         ATTENDEES = "attendees", _("Attendee list")
         SELECTION = "selection", _("Selected registrations")
         ROOM_LIST = "room_list", _("Room list of a workshop")
-        ROOM_LISTS = "room_lists", _("All room lists of an event")
         CATERING = "catering", _("Catering")
         INVOICING = "invoicing", _("Invoicing")
+        ROOM_LISTS = "room_lists", _("All room lists of an event")
 
     class Format(models.TextChoices):
         CSV = "csv", _("CSV for Excel (semicolon)")
