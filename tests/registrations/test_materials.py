@@ -3,6 +3,7 @@ from when; the one e-mail saying they are ready; and their deletion with the eve
 
 import datetime
 import io
+import threading
 
 import pytest
 import time_machine
@@ -10,6 +11,7 @@ from django.contrib.auth.models import User
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -236,3 +238,33 @@ def test_retention_keeps_the_materials_until_the_day(world, settings):
         call_command("anonymise_attendees", stdout=io.StringIO())
 
     assert Material.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_runs_send_once(world):
+    for n in range(4):
+        with time_machine.travel(noon(world["event"].first_day - datetime.timedelta(days=9))):
+            make_registration(world["event"], email=f"attendee{n}@example.org")
+    mail.outbox.clear()
+    start = threading.Barrier(2)
+    errors = []
+
+    def run():
+        try:
+            start.wait(timeout=30)
+            send_notices()
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert sorted(message.to[0] for message in materials_mails()) == sorted(
+        [world["anne"].email, world["bo"].email, *(f"attendee{n}@example.org" for n in range(4))]
+    )
