@@ -36,6 +36,7 @@ subclasses these admins and registers its subclasses in their place.
 import datetime
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -805,7 +806,9 @@ class WorkshopAdmin(ImportMixin, ReachedFromTheEvent):
         rows = []
         for workshop in queryset.order_by("block__day", "block__starts", "position", "pk"):
             key = make_upload_link(workshop=workshop)
-            url = request.build_absolute_uri(reverse("events:upload_materials", args=[key]))
+            # From SITE_URL, as in e-mails: never from the request's Host header.
+            path = reverse("events:upload_materials", args=[key])
+            url = settings.SITE_URL.rstrip("/") + path
             rows.append((workshop.title, url))
         self.message_user(
             request,

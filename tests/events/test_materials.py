@@ -4,6 +4,7 @@ random name, uploaded by speakers through a revocable link, and deleted with the
 import datetime
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -261,6 +262,7 @@ def test_the_action_shows_each_upload_link_once(client, organiser):
     )
 
     page = response.content.decode()
+    assert settings.SITE_URL.rstrip("/") + "/materialer/upload/" in page
     link = MaterialUploadLink.objects.get(workshop=workshop)
     shown = page.split("/materialer/upload/")[1].split("/")[0]
     assert hash_upload_key(shown) == link.key_hash
