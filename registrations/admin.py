@@ -725,6 +725,7 @@ def attendees_hold_reasons(objects, *, seats, waits, message, link=None) -> list
 
 LISTS = [
     (ExportRecord.Kind.ATTENDEES, _("Attendee list")),
+    (ExportRecord.Kind.ROOM_LISTS, _("All room lists (a sheet per workshop)")),
     (ExportRecord.Kind.CATERING, _("Catering")),
     (ExportRecord.Kind.INVOICING, _("Invoicing")),
 ]
@@ -864,6 +865,23 @@ class EventAdmin(DrawAdminMixin, RefuseDeletingWhatAttendeesHold, programme_admi
         if sees_attendees(request):
             return self.list_display
         return programme_admin.EventAdmin.list_display
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            self.warn_of_payer_number_conflicts(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def warn_of_payer_number_conflicts(self, request, object_id) -> None:
+        """Organisations given the same EAN or CVR number: the invoicing list sums them as
+        one payer, so the organiser hears of it here, not only in the list."""
+        if not (object_id.isascii() and object_id.isdigit()):
+            return
+        event = Event.objects.filter(pk=object_id).first()
+        if event is None or event.is_free or not sees_attendees(request, event):
+            return
+        conflicts = exports.payer_number_conflicts(event)
+        if conflicts:
+            messages.warning(request, exports.conflicts_warning(conflicts.values()))
 
     def get_queryset(self, request):
         def total(status):

@@ -62,6 +62,7 @@ KINDS = {
     "personal_link": None,
     "ranked": Registration.Status.RANKED,  # by preference: wishes received (registrations.draws)
     "drawn": None,  # by preference: the draw's result, seats or waitlist
+    "materials": Registration.Status.CONFIRMED,
 }
 # Kinds that list the attendee's workshops, and so carry them as a calendar file.
 CALENDAR_KINDS = {"confirmation", "changed", "promoted", "online_links", "reminder", "drawn"}
@@ -73,7 +74,7 @@ def queue_email(registration: Registration, kind: str) -> OutgoingEmail:
     Kinds: "confirmation", "changed", "cancelled", "promoted" (moved from a
     waitlist into a workshop, or confirmed from the event's waitlist),
     "waitlisted" (registered on the event's waitlist), "online_links",
-    "reminder" and "personal_link".
+    "reminder", "personal_link" and "materials" (the event's materials are ready).
 
     The row commits or rolls back with the change it reports. With
     ``EMAIL_DELIVER_ON_COMMIT`` (tests) the mail is also sent in this process

@@ -189,6 +189,13 @@ class Registration(models.Model):
             "The workshops whose links were last e-mailed, so they are sent once per choice."
         ),
     )
+    materials_notified_at = models.DateTimeField(
+        _("told that the materials are ready"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the one e-mail saying the event's materials are ready was queued."),
+    )
     secret = models.CharField(
         _("personal link key"), max_length=64, unique=True, default=new_secret, editable=False
     )
@@ -433,6 +440,7 @@ class ExportRecord(models.Model):
         CATERING = "catering", _("Catering")
         INVOICING = "invoicing", _("Invoicing")
         DRAW = "draw", _("Draw: demand and choices")
+        ROOM_LISTS = "room_lists", _("All room lists of an event")
 
     class Format(models.TextChoices):
         CSV = "csv", _("CSV for Excel (semicolon)")

@@ -15,6 +15,7 @@ urlpatterns = [
     path("min/<str:secret>/slet/", views.erase, name="erase"),
     path("min/<str:secret>/prioriteter/", ranking.change, name="ranking_change"),
     path("min/<str:secret>/brev/", views.letter, name="letter"),
+    path("min/<str:secret>/materialer/<int:pk>/", views.material, name="material"),
     path("min/<str:secret>/brev.txt", views.letter, {"as_text": True}, name="letter_txt"),
     path("<slug:slug>/", views.register, name="register"),
     path("<slug:slug>/send-link/", views.resend_link, name="resend_link"),

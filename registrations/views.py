@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
+from events.materials import material_response
 from events.models import Event
 from events.selectors import (
     add_speakers,
@@ -22,7 +23,7 @@ from events.selectors import (
 from events.templatetags.programme import speakers_line
 from fagdag.ratelimit import limit_submissions
 
-from . import calendar, emails, exceptions, form_cache, privacy, ranking, selectors, services
+from . import calendar, emails, exceptions, form_cache, materials, privacy, ranking, selectors, services
 from .forms import (
     CancelForm,
     ChangeSeatsForm,
@@ -404,3 +405,14 @@ def erase(request, secret):
 @require_http_methods(["GET"])
 def erased(request):
     return _private(render(request, "registrations/erased.html"))
+
+
+@require_http_methods(["GET"])
+def material(request, secret, pk):
+    """A file of the event's materials, for an attendee who may see it (else 404): served
+    through this check, never from a public address (``registrations.materials``)."""
+    registration = _registration_by_secret(secret)
+    found = materials.visible_materials(registration).filter(pk=pk).exclude(file="").first()
+    if found is None:
+        raise Http404
+    return _private(material_response(found))

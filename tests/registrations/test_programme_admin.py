@@ -375,6 +375,8 @@ def test_raising_a_capacity_on_the_workshops_page_moves_the_waitlist_in(
             "speaker_links-INITIAL_FORMS": "0",
             "speaker_links-MIN_NUM_FORMS": "0",
             "speaker_links-MAX_NUM_FORMS": "1000",
+            "materials-TOTAL_FORMS": "0",
+            "materials-INITIAL_FORMS": "0",
         }
     )
     data["block"] = workshop.block_id
