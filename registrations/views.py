@@ -23,7 +23,17 @@ from events.selectors import (
 from events.templatetags.programme import speakers_line
 from fagdag.ratelimit import limit_submissions
 
-from . import calendar, emails, exceptions, form_cache, materials, privacy, ranking, selectors, services
+from . import (
+    calendar,
+    emails,
+    exceptions,
+    form_cache,
+    materials,
+    privacy,
+    ranking,
+    selectors,
+    services,
+)
 from .forms import (
     CancelForm,
     ChangeSeatsForm,
