@@ -24,6 +24,7 @@ count and by ``--deadline`` seconds.
 """
 
 import argparse
+import io
 import math
 import os
 import secrets
@@ -214,6 +215,7 @@ def lists(event) -> list[tuple[str, str]]:
             ("catering", "csv"),
             ("invoicing", "csv"),
             ("invoicing", "xlsx"),
+            ("room_lists", "xlsx"),
         ]
     ]
     paths.append(
@@ -244,9 +246,10 @@ def main() -> None:
         configure(options.db, Path(data_dir))
         prepare()
         from django.contrib.auth.models import Permission, User
+        from django.core.management import call_command
         from django.test import Client
 
-        from events.models import Event, Workshop
+        from events.models import Event, Membership, Workshop
 
         event = Event.objects.get(slug=SLUG)
         if event.is_free:
@@ -256,6 +259,11 @@ def main() -> None:
         print(f"  {event.title}: {event.blocks.count()} blocks, {workshops} workshops")
         user = User.objects.create_user("bench-export", is_staff=True)
         user.user_permissions.add(Permission.objects.get(codename="export_registrations"))
+        # An organiser of the event's organisation: the admin shows it nothing else.
+        call_command("setup_roles", verbosity=0, stdout=io.StringIO())
+        Membership.objects.create(
+            user=user, organisation=event.organisation, role=Membership.Role.ORGANISER
+        )
         client = Client()
         client.force_login(user)
 

@@ -36,8 +36,10 @@ subclasses these admins and registers its subclasses in their place.
 import datetime
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import (
     Count,
@@ -51,16 +53,19 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast, Coalesce
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 
+from . import imports
 from .forms import (
     DuplicateEventForm,
     EventAdminForm,
@@ -72,8 +77,10 @@ from .forms import (
     WorkshopInlineForm,
 )
 from .imports import IMPORT_FORMATS, WorkshopResource
+from .materials import ACCEPT, material_response
 from .models import (
     Event,
+    Material,
     Membership,
     Organisation,
     Session,
@@ -83,9 +90,15 @@ from .models import (
     WorkshopBlock,
     WorkshopSpeaker,
 )
-from .services import copy_slug, duplicate_event
+from .services import (
+    copy_slug,
+    duplicate_event,
+    make_upload_link,
+    revoke_upload_links,
+)
 
 EMPTY = "–"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class OfTheUsersOrganisations:
@@ -146,6 +159,59 @@ def seat_figures(per: str) -> dict:
     }
 
 
+class MaterialFileInput(forms.FileInput):
+    """The file's name, downloaded through the admin's checked view (never the storage's URL),
+    above the field to upload a new one."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        field = super().render(name, value, attrs, renderer)
+        material = getattr(value, "instance", None)
+        if not value or material is None or material.pk is None:
+            return field
+        url = reverse("admin:events_material_download", args=[material.pk])
+        return format_html(
+            '<p><a href="{}">{}</a></p><p>{}</p>{}',
+            url,
+            material.original_name or _("Download"),
+            _("Replace with another file:"),
+            field,
+        )
+
+
+class MaterialForm(forms.ModelForm):
+    """The admin gives the model and fields, inside the request's scope (django-scopes)."""
+
+    class Meta:
+        widgets = {"file": MaterialFileInput(attrs={"accept": ACCEPT})}
+
+
+class MaterialInline(admin.TabularInline):
+    """Materials of a workshop or a plenary session, on its page (the event is set from it)."""
+
+    model = Material
+    form = MaterialForm
+    fields = ["title", "file", "link", "uploaded_by_speaker"]
+    readonly_fields = ["uploaded_by_speaker"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    extra = 1
+    verbose_name_plural = _("Materials for the attendees (shown from the event's chosen time)")
+
+
+class EventMaterialInline(MaterialInline):
+    """On the event's page: materials for every attendee of the event (of no one workshop or
+    plenary session; those are added on the workshop's or session's page)."""
+
+    fk_name = "event"
+    extra = 0
+    verbose_name_plural = _(
+        "Materials for every attendee (shown from the chosen time; a workshop's or a plenary "
+        "session's are added on its page)"
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(workshop=None, session=None)
+
+
 class WorkshopBlockInline(admin.TabularInline):
     model = WorkshopBlock
     form = ProgrammeItemForm
@@ -168,13 +234,9 @@ class WorkshopBlockInline(admin.TabularInline):
     def workshops_summary(self, block):
         if block.pk is None or not hasattr(block, "workshop_count"):
             return EMPTY
-        return ngettext(
-            "%(workshops)d workshop, %(seats)d seats (%(taken)d taken)",
-            "%(workshops)d workshops, %(seats)d seats (%(taken)d taken)",
-            block.workshop_count,
-        ) % {
-            "workshops": block.workshop_count,
-            "seats": block.seat_total,
+        return _("%(workshops)s, %(seats)s (%(taken)d taken)") % {
+            "workshops": workshops_phrase(block.workshop_count),
+            "seats": seats_phrase(block.seat_total),
             "taken": block.seats_taken,
         }
 
@@ -232,7 +294,9 @@ def fill_rate(workshop) -> str:
 @admin.register(Event)
 class EventAdmin(OfTheUsersOrganisations, admin.ModelAdmin):
     form = EventAdminForm
-    inlines = [WorkshopBlockInline, SessionInline]
+    # The plenary link typed without a scheme is taken as https (as ``HTTPS_LINKS``).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    inlines = [WorkshopBlockInline, SessionInline, EventMaterialInline]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["programme_summary"]
     save_on_top = True
@@ -284,10 +348,17 @@ class EventAdmin(OfTheUsersOrganisations, admin.ModelAdmin):
             {
                 "description": _(
                     "Where the event is held. For an online event leave the venue empty and "
-                    "give each workshop its link; attendees get the links by e-mail before "
-                    "the event."
+                    "give the plenary sessions and each workshop their link; attendees get the "
+                    "links by e-mail, on their personal page and in their calendar the chosen "
+                    "number of days before the event, not before."
                 ),
-                "fields": ["is_online", "venue", "address", "online_links_days_before"],
+                "fields": [
+                    "is_online",
+                    "venue",
+                    "address",
+                    "online_link",
+                    "online_links_days_before",
+                ],
             },
         ),
         (
@@ -324,6 +395,18 @@ class EventAdmin(OfTheUsersOrganisations, admin.ModelAdmin):
             },
         ),
         (
+            _("Materials"),
+            {
+                "description": _(
+                    "Slides and other material for the attendees, added in the table "
+                    "“Materials” below or on a workshop's page, where you can also make an upload "
+                    "link for its speakers. Attendees see a workshop's material if they held a "
+                    "seat in it; a plenary session's, or one of neither, every attendee sees."
+                ),
+                "fields": ["materials_from"],
+            },
+        ),
+        (
             _("Programme"),
             {
                 "description": _(
@@ -339,6 +422,14 @@ class EventAdmin(OfTheUsersOrganisations, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(**seat_figures("block__event"))
+
+    def get_inline_instances(self, request, obj=None):
+        # Materials come after the programme: not on the page that adds the event.
+        return [
+            inline
+            for inline in super().get_inline_instances(request, obj)
+            if obj is not None or not isinstance(inline, EventMaterialInline)
+        ]
 
     @admin.display(description=_("days"), ordering="first_day")
     def days_display(self, event):
@@ -358,13 +449,9 @@ class EventAdmin(OfTheUsersOrganisations, admin.ModelAdmin):
     def programme_summary(self, event):
         if event.pk is None or not hasattr(event, "workshop_count"):
             return _("Save the event to add workshops to its blocks.")
-        summary = ngettext(
-            "%(workshops)d workshop with %(seats)d seats, %(taken)d taken.",
-            "%(workshops)d workshops with %(seats)d seats, %(taken)d taken.",
-            event.workshop_count,
-        ) % {
-            "workshops": event.workshop_count,
-            "seats": event.seat_total,
+        summary = _("%(workshops)s with %(seats)s, %(taken)d taken.") % {
+            "workshops": workshops_phrase(event.workshop_count),
+            "seats": seats_phrase(event.seat_total),
             "taken": event.seats_taken,
         }
         overview = (
@@ -493,6 +580,14 @@ def change_url_of(obj) -> str:
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
 
 
+def workshops_phrase(count: int) -> str:
+    return ngettext("%(count)d workshop", "%(count)d workshops", count) % {"count": count}
+
+
+def seats_phrase(count: int) -> str:
+    return ngettext("%(count)d seat", "%(count)d seats", count) % {"count": count}
+
+
 def admin_link(obj, label=None):
     opts = obj._meta
     url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
@@ -580,7 +675,7 @@ class SessionSpeakerInline(admin.TabularInline):
 @admin.register(Session)
 class SessionAdmin(ReachedFromTheEvent):
     form = ProgrammeItemForm
-    inlines = [SessionSpeakerInline]
+    inlines = [SessionSpeakerInline, MaterialInline]
     list_display = ["title", "kind", "event", "day", "starts", "ends"]
     list_filter = [("event", admin.RelatedOnlyFieldListFilter), "kind"]
     list_select_related = ["event"]
@@ -621,7 +716,8 @@ class WorkshopAdmin(ImportMixin, ReachedFromTheEvent):
 
     form = WorkshopAdminForm
     formfield_overrides = HTTPS_LINKS
-    inlines = [WorkshopSpeakerInline]
+    inlines = [WorkshopSpeakerInline, MaterialInline]
+    actions = ["make_upload_links", "revoke_upload_links"]
     resource_classes = [WorkshopResource]
     import_formats = IMPORT_FORMATS
     import_form_class = WorkshopImportForm
@@ -635,8 +731,9 @@ class WorkshopAdmin(ImportMixin, ReachedFromTheEvent):
         ("room", "theme"),
         "online_link",
         "position",
+        "upload_link_display",
     ]
-    readonly_fields = ["block_link", "seats_taken_display"]
+    readonly_fields = ["block_link", "seats_taken_display", "upload_link_display"]
     list_display = [
         "title",
         "block",
@@ -694,11 +791,155 @@ class WorkshopAdmin(ImportMixin, ReachedFromTheEvent):
     def parent(self, workshop):
         return workshop.block
 
+    # Speakers' upload links -------------------------------------------------------------
+
+    @admin.display(description=_("upload link for speakers"))
+    def upload_link_display(self, workshop):
+        if workshop.pk is None:
+            return EMPTY
+        link = getattr(workshop, "upload_link", None) if workshop.pk else None
+        how = _(
+            "Make one (or a new one, which ends the old) with the action “Make upload links for "
+            "the speakers” in the list of workshops; the link is shown once, for you to send."
+        )
+        if link is None:
+            return format_html("{} {}", _("None."), how)
+        return format_html(
+            "{} {}",
+            _("Made %(when)s.")
+            % {"when": date_format(timezone.localtime(link.created_at), "DATETIME_FORMAT")},
+            how,
+        )
+
+    @admin.action(description=_("Make upload links for the speakers"), permissions=["change"])
+    def make_upload_links(self, request, queryset):
+        rows = []
+        for workshop in queryset.order_by("block__day", "block__starts", "position", "pk"):
+            key = make_upload_link(workshop=workshop)
+            # From SITE_URL, as in e-mails: never from the request's Host header.
+            path = reverse("events:upload_materials", args=[key])
+            url = settings.SITE_URL.rstrip("/") + path
+            rows.append((workshop.title, url))
+        self.message_user(
+            request,
+            format_html(
+                "{}<ul>{}</ul>",
+                _(
+                    "Send each workshop's speakers its link: with it they can add slides and "
+                    "other material without logging in. Copy the links now: they are not shown "
+                    "again. An earlier link of these workshops no longer works."
+                ),
+                format_html_join("", "<li>{}: <code>{}</code></li>", rows),
+            ),
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Revoke the speakers' upload links"), permissions=["change"])
+    def revoke_upload_links(self, request, queryset):
+        count = revoke_upload_links(workshops=queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d upload link revoked: it no longer works.",
+                "%(count)d upload links revoked: they no longer work.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
     # Import ---------------------------------------------------------------------------
+
+    import_template_name = "admin/events/workshop/import.html"
 
     def has_import_permission(self, request):
         return request.user.has_perms(
             ["events.add_workshop", "events.change_workshop", "events.add_speaker"]
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "import/template.<str:fmt>",
+                self.admin_site.admin_view(self.import_template_view),
+                name="events_workshop_import_template",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_template_view(self, request, fmt):
+        """The spreadsheet to fill in: the columns in the organiser's language and two example
+        workshops (in the blocks of the event given as ``?event=``, when it is theirs)."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        if fmt not in ("xlsx", "csv"):
+            raise Http404
+        event_id = request.GET.get("event", "")
+        event = None
+        if event_id.isascii() and event_id.isdigit():
+            event = Event.objects.filter(pk=event_id).first()
+        name = gettext("workshops-template")
+        if fmt == "xlsx":
+            content, content_type = imports.template_xlsx(event), XLSX_CONTENT_TYPE
+        else:
+            content, content_type = imports.template_csv(event), "text/csv; charset=utf-8"
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = content_disposition_header(True, f"{name}.{fmt}")
+        return response
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        if getattr(response, "context_data", None) is not None:
+            response.context_data["title"] = gettext("Import workshops and speakers")
+            response.context_data["column_help"] = [
+                (label, imports.COLUMN_HELP[column])
+                for column, label in zip(imports.COLUMNS, imports.template_header(), strict=True)
+            ]
+            event = request.GET.get("event", "")
+            response.context_data["template_query"] = (
+                f"?event={event}" if event.isascii() and event.isdigit() else ""
+            )
+            result = response.context_data.get("result")
+            if result is not None:
+                # The preview's columns and errors under the names the organiser reads.
+                labels = dict(zip(imports.COLUMNS, imports.template_header(), strict=True))
+                response.context_data["diff_headers"] = [
+                    labels.get(header, header) for header in result.diff_headers
+                ]
+                response.context_data["invalid_rows"] = [
+                    (
+                        row,
+                        [
+                            (labels.get(name, name), errors)
+                            for name, errors in row.field_specific_errors.items()
+                        ],
+                    )
+                    for row in result.invalid_rows
+                ]
+        return response
+
+    def add_success_message(self, result, request):
+        new, updated = (result.totals[kind] for kind in ("new", "update"))
+        messages.success(
+            request,
+            gettext("Import done: %(new)s, %(updated)s.")
+            % {
+                "new": ngettext("%(count)d new workshop", "%(count)d new workshops", new)
+                % {"count": new},
+                "updated": ngettext(
+                    "%(count)d workshop updated", "%(count)d workshops updated", updated
+                )
+                % {"count": updated},
+            },
+        )
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        form.add_error(
+            "import_file",
+            gettext(
+                "The file could not be read. Check that the format chosen is the one the file "
+                "is saved in (.xlsx or CSV), or start from the template."
+            ),
         )
 
     def get_import_form_initial(self, request):
@@ -727,6 +968,52 @@ class WorkshopAdmin(ImportMixin, ReachedFromTheEvent):
         if imported:
             return HttpResponseRedirect(change_url_of(imported[0].block.event))
         return response
+
+
+@admin.register(Material)
+class MaterialAdmin(ReachedFromTheEvent):
+    """Materials are added on the event's, workshop's and session's pages; here staff of the
+    event's organisation download a file through a view that checks (never the storage's URL)."""
+
+    form = MaterialForm
+    formfield_overrides = HTTPS_LINKS
+    list_display = ["label", "event", "workshop", "session", "created_at"]
+    list_select_related = ["event", "workshop", "session"]
+    list_filter = [("event", admin.RelatedOnlyFieldListFilter)]
+
+    def get_fields(self, request, obj=None):
+        return (
+            ["event", "workshop", "session", "title", "file", "link"]
+            if obj is None
+            else ["event_link", "workshop", "session", "title", "file", "link"]
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["event_link"]
+
+    @admin.display(description=_("event"))
+    def event_link(self, material):
+        return admin_link(material.event)
+
+    def parent(self, material):
+        return material.event
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/download/",
+                self.admin_site.admin_view(self.download_view),
+                name="events_material_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def download_view(self, request, object_id):
+        """The file, for staff who may see the material (its event's organisation's people)."""
+        if not self.has_view_or_change_permission(request):
+            raise Http404
+        material = get_object_or_404(Material.objects.exclude(file=""), pk=object_id)
+        return material_response(material)
 
 
 @admin.register(Speaker)

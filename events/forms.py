@@ -9,12 +9,15 @@ import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.forms.models import BaseInlineFormSet
+from django.template.defaultfilters import filesizeformat
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from import_export.forms import ConfirmImportForm, ImportForm
 
-from .models import Event, Session, WorkshopBlock
+from .materials import ACCEPT, max_size
+from .models import Event, Material, Session, WorkshopBlock
 
 
 def day_outside_event_error(event: Event) -> ValidationError:
@@ -41,6 +44,13 @@ def has_valid_days(event: Event | None) -> bool:
 # Event ---------------------------------------------------------------------
 
 
+def https_links(db_field, **kwargs):
+    """Form fields of the model's fields; a link typed without a scheme is taken as https."""
+    if isinstance(db_field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return db_field.formfield(**kwargs)
+
+
 class EventAdminForm(forms.ModelForm):
     class Meta:
         model = Event
@@ -59,6 +69,7 @@ class EventAdminForm(forms.ModelForm):
             "is_online",
             "venue",
             "address",
+            "online_link",
             "online_links_days_before",
             "registration_opens",
             "registration_closes",
@@ -68,8 +79,10 @@ class EventAdminForm(forms.ModelForm):
             "changes_close",
             "price",
             "practical_information",
+            "materials_from",
         ]
         widgets = {"summary": forms.Textarea(attrs={"rows": 3})}
+        formfield_callback = https_links
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -91,6 +104,8 @@ class EventAdminForm(forms.ModelForm):
                     ),
                 )
         first_day, last_day = cleaned_data.get("first_day"), cleaned_data.get("last_day")
+        if last_day is None and "last_day" not in self.errors:
+            last_day = first_day  # a one-day event: the model sets it so too
         if self.instance.pk and first_day and last_day and first_day <= last_day:
             self._refuse_days_leaving_programme_outside(first_day, last_day)
         return cleaned_data
@@ -248,6 +263,49 @@ class WorkshopImportForm(EventOfTheUser, ImportForm):
     )
     field_order = ["event", "import_file", "format", "resource"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # import-export's own labels have no Danish: ours, through our catalogue.
+        self.fields["import_file"].label = _("Spreadsheet")
+        self.fields["import_file"].help_text = _(
+            "Filled in from the template above; the first sheet of an .xlsx is read."
+        )
+        self.fields["format"].label = _("Format")
+        titles = {"csv": _("CSV"), "xlsx": _("Excel (.xlsx)")}
+        self.fields["format"].choices = [
+            (value, titles.get(title, title)) for value, title in self.fields["format"].choices
+        ]
+        self.fields["format"].help_text = _("Excel (.xlsx), or CSV with “;” or “,” between cells.")
+        if "resource" in self.fields:
+            self.fields["resource"].label = _("What is imported")
+
 
 class WorkshopConfirmImportForm(EventOfTheUser, ConfirmImportForm):
     event = forms.ModelChoiceField(queryset=Event.objects.none(), widget=forms.HiddenInput)
+
+
+# Materials -----------------------------------------------------------------
+
+
+class SpeakerMaterialForm(forms.ModelForm):
+    """What a speaker adds through their workshop's upload link: a file or a link, and a title."""
+
+    class Meta:
+        model = Material
+        fields = ["title", "file", "link"]
+        widgets = {"file": forms.FileInput(attrs={"accept": ACCEPT})}
+
+        @staticmethod
+        def formfield_callback(field, **kwargs):
+            if field.name == "link":
+                kwargs["assume_scheme"] = "https"  # a link typed without one, as in the admin
+            return field.formfield(**kwargs)
+
+    def __init__(self, *args, workshop, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.workshop = workshop
+        self.instance.event_id = workshop.block.event_id
+        self.instance.uploaded_by_speaker = True
+        self.fields["file"].help_text = _("PDF, PowerPoint or Word, at most %(size)s.") % {
+            "size": filesizeformat(max_size())
+        }

@@ -23,12 +23,17 @@ before the rows are read, refuse a capacity below the seats taken, and hand
 new seats to the waitlists (registrations/admin.py, ``SeatsWorkshopResource``).
 """
 
+import csv
+import io
+
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 from import_export.formats.base_formats import CSV, XLSX
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from .models import Event, Speaker, Workshop, WorkshopBlock, WorkshopSpeaker
 
@@ -266,3 +271,102 @@ class WorkshopResource(resources.ModelResource):
         super().after_import(dataset, result, **kwargs)
         if not kwargs.get("dry_run") and self.event is not None:
             self.imported()
+
+
+# The template organisers download: the columns, with example rows --------------------------
+
+# What each column holds, for the import page and the template's "Vejledning" sheet.
+COLUMN_HELP = {
+    "block": _(
+        "Required. The title of one of the event's workshop blocks, exactly as on the event's "
+        "page (or its number)."
+    ),
+    "title": _(
+        "Required. The workshop's title. A workshop with the same block and title is "
+        "updated, not added twice."
+    ),
+    "description": _("Optional. What the workshop is about; shown on the programme."),
+    "capacity": _("Required. How many seats the workshop has: a whole number, at least 1."),
+    "room": _("Optional. Where it is held, e.g. Lokale 2."),
+    "theme": _("Optional. E.g. børn/familie, beskæftigelse, udsatte, forskning, profession."),
+    "online_link": _("Optional. The link to the break-out room of an online workshop."),
+    "speakers": _(
+        "Optional. One or more speakers, separated by semicolons; for each: name, role, "
+        "organisation, separated by commas (role and organisation may be left out). A sheet "
+        "without this column leaves the speakers as they are; an empty cell removes them."
+    ),
+}
+
+# Two workshops of the Faglig Fællesskabsdag (seed 000), as an organiser would type them.
+EXAMPLE_WORKSHOPS = [
+    {
+        "title": "Socialrådgiverens rolle i den nye beskæftigelsesindsats",
+        "description": "Om at være fagprofessionel på et stramt reguleret område.",
+        "capacity": 30,
+        "room": "Lokale 1",
+        "theme": "beskæftigelse",
+        "online_link": "",
+        "speakers": "Anne Steffensen, socialrådgiver, Glostrup Kommune; "
+        "Ayhan Gormez, teamleder, Aarhus Kommune",
+    },
+    {
+        "title": "Børn og unge med udfordringer",
+        "description": "Hvordan vi samarbejder med familien om barnets trivsel.",
+        "capacity": 25,
+        "room": "Lokale 2",
+        "theme": "børn/familie",
+        "online_link": "",
+        "speakers": "Bente Holm, sociolog og lektor emeritus",
+    },
+]
+
+
+def template_header() -> list[str]:
+    """The columns as the organiser reads them, in the active language (the import takes them)."""
+    return [str(COLUMN_LABELS[column]).capitalize() for column in COLUMNS]
+
+
+def template_rows(event: Event | None) -> list[list[object]]:
+    """The example workshops, in the first blocks of ``event`` (or blocks named as is usual)."""
+    blocks = [block.title for block in WorkshopBlock.objects.filter(event=event)] if event else []
+    blocks = blocks or [gettext("Workshops, block 1"), gettext("Workshops, block 2")]
+    return [
+        [blocks[n % len(blocks)] if column == "block" else example[column] for column in COLUMNS]
+        for n, example in enumerate(EXAMPLE_WORKSHOPS)
+    ]
+
+
+def template_xlsx(event: Event | None) -> bytes:
+    """The template as an .xlsx: the columns and the examples, then a sheet that explains them."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = gettext("Workshops")
+    sheet.append(template_header())
+    for row in template_rows(event):
+        sheet.append(row)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for column, width in zip("ABCDEFGH", (22, 45, 45, 10, 12, 16, 30, 70), strict=True):
+        sheet.column_dimensions[column].width = width
+    guide = workbook.create_sheet(gettext("Guide"))
+    guide.append([gettext("Column"), gettext("What it holds")])
+    for cell in guide[1]:
+        cell.font = Font(bold=True)
+    for column, label in zip(COLUMNS, template_header(), strict=True):
+        guide.append([label, str(COLUMN_HELP[column])])
+    guide.append([])
+    guide.append([gettext("Only the sheet “%(sheet)s” is imported.") % {"sheet": sheet.title}])
+    guide.column_dimensions["A"].width = 18
+    guide.column_dimensions["B"].width = 110
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def template_csv(event: Event | None) -> bytes:
+    """The template as CSV for Danish Excel: UTF-8 with a byte order mark, ";" between cells."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(template_header())
+    writer.writerows(template_rows(event))
+    return ("\ufeff" + buffer.getvalue()).encode()

@@ -8,17 +8,20 @@ item outside its event's days (triggers, see events/triggers.py).
 """
 
 import datetime
+import pathlib
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
+
+from .materials import material_path, materials_storage, validate_material_file
 
 VENUE_TZ = ZoneInfo(settings.TIME_ZONE)
 
@@ -214,7 +217,9 @@ class Event(models.Model):
     address = models.CharField(_("address"), max_length=300, blank=True)
     first_day = models.DateField(_("first day"))
     last_day = models.DateField(
-        _("last day"), help_text=_("The same as the first day for a one-day event.")
+        _("last day"),
+        blank=True,
+        help_text=_("Leave it empty for a one-day event: it is then the first day."),
     )
     registration_opens = models.DateTimeField(_("registration opens"), null=True, blank=True)
     registration_closes = models.DateTimeField(_("registration closes"), null=True, blank=True)
@@ -286,10 +291,22 @@ class Event(models.Model):
             "“Dagen byder på morgenbrød, frokost og kage.” Empty for none."
         ),
     )
+    online_link = models.URLField(
+        _("online link of the plenary sessions"),
+        blank=True,
+        help_text=_(
+            "Where attendees follow the plenary sessions online (a meeting or a stream). "
+            "Only attendees see it, from the moment set below."
+        ),
+    )
     online_links_days_before = models.PositiveSmallIntegerField(
-        _("send online links (days before)"),
+        _("online links shown (days before)"),
         default=7,
-        help_text=_("For online events: how many days before the start attendees get their links."),
+        help_text=_(
+            "How many days before the first day the attendees get the online links (of the "
+            "plenary sessions and of their workshops) by e-mail, on their personal page and in "
+            "their calendar file. Until then they are told when the links come."
+        ),
     )
     status = models.CharField(
         _("status"),
@@ -297,6 +314,15 @@ class Event(models.Model):
         choices=Status.choices,
         default=Status.DRAFT,
         help_text=_("Only published events are shown to members."),
+    )
+    materials_from = models.DateTimeField(
+        _("materials shown from"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "From this time attendees see the workshops' and plenary sessions' materials on "
+            "their personal page and get one e-mail saying they are ready. Empty: not shown yet."
+        ),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -351,8 +377,25 @@ class Event(models.Model):
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        self.default_last_day()
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("events:detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        super().clean()
+        self.default_last_day()
+
+    def default_last_day(self) -> None:
+        """A one-day event needs no last day: without one, it is the first day."""
+        if self.last_day is None and self.first_day is not None:
+            self.last_day = self.first_day
+
+    def materials_are_shown(self, now: datetime.datetime | None = None) -> bool:
+        """Whether attendees see the materials now (from ``materials_from``)."""
+        return self.materials_from is not None and (now or timezone.now()) >= self.materials_from
 
     @property
     def is_free(self) -> bool:
@@ -420,6 +463,17 @@ class Event(models.Model):
     @property
     def starts_at(self) -> datetime.datetime:
         return datetime.datetime.combine(self.first_day, datetime.time.min, tzinfo=VENUE_TZ)
+
+    @property
+    def online_links_from(self) -> datetime.datetime:
+        """From when attendees see the online links: midnight, venue time, the chosen number
+        of days (``online_links_days_before``) before the first day."""
+        day = self.first_day - datetime.timedelta(days=self.online_links_days_before)
+        return datetime.datetime.combine(day, datetime.time.min, tzinfo=VENUE_TZ)
+
+    def online_links_shown(self, now: datetime.datetime | None = None) -> bool:
+        """Whether the online links may be shown and sent to attendees at ``now``."""
+        return (now or timezone.now()) >= self.online_links_from
 
     def changes_are_open(self, now: datetime.datetime | None = None) -> bool:
         """Whether attendees may still change workshops or cancel themselves."""
@@ -688,6 +742,168 @@ class WorkshopSpeaker(SpeakerLink):
         constraints = [
             models.UniqueConstraint(fields=["workshop", "speaker"], name="workshop_speaker_once")
         ]
+
+
+class Material(models.Model):
+    """A file (PDF, PowerPoint, Word) or a link handed to the attendees after the event (seed 003).
+
+    It belongs to a workshop (for the attendees who hold a seat in it), to a
+    plenary session, or to the event as a whole (both for every confirmed
+    attendee), and is shown from the event's ``materials_from``. A file is
+    kept in the materials storage under a random name (``events.materials``)
+    and served only by views that check who asks; ``original_name`` is the
+    name it was uploaded with. Removed with the event's retention
+    (``services.delete_materials``).
+    """
+
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="materials", verbose_name=_("event")
+    )
+    workshop = models.ForeignKey(
+        Workshop,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="materials",
+        verbose_name=_("workshop"),
+        help_text=_("Empty, and no plenary session: for every attendee of the event."),
+    )
+    session = models.ForeignKey(
+        Session,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="materials",
+        verbose_name=_("plenary session"),
+    )
+    title = models.CharField(
+        _("title"),
+        max_length=300,
+        blank=True,
+        help_text=_("What attendees see, e.g. Slides. Empty: the file's name or the link."),
+    )
+    file = models.FileField(
+        _("file"),
+        upload_to=material_path,
+        storage=materials_storage,
+        max_length=200,
+        blank=True,
+        validators=[validate_material_file],
+        help_text=_("PDF, PowerPoint or Word."),
+    )
+    original_name = models.CharField(_("file name"), max_length=255, blank=True, editable=False)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0, editable=False)
+    link = models.URLField(
+        _("link"), max_length=1000, blank=True, help_text=_("Instead of a file: a web address.")
+    )
+    uploaded_by_speaker = models.BooleanField(
+        _("uploaded by a speaker"), default=False, editable=False
+    )
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    objects = scoped(organisation="event__organisation")
+
+    class Meta:
+        verbose_name = _("material")
+        verbose_name_plural = _("materials")
+        ordering = ["workshop", "session", "created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(workshop__isnull=True) | Q(session__isnull=True),
+                name="material_of_workshop_or_session",
+                violation_error_message=_(
+                    "Material belongs to a workshop or a plenary session, not both."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=(Q(file="") & ~Q(link="")) | (~Q(file="") & Q(link="")),
+                name="material_file_or_link",
+                violation_error_message=_("Give a file or a link (one of them)."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    def save(self, *args, **kwargs):
+        self.set_event()
+        replaced = ""
+        if self.file and not self.file._committed:
+            self.original_name = pathlib.PurePath(self.file.name).name[:255]
+            self.size = self.file.size
+            if self.pk:
+                replaced = Material._base_manager.filter(pk=self.pk).values_list("file", flat=True)
+                replaced = next(iter(replaced), "")
+        elif not self.file:
+            self.original_name, self.size = "", 0
+        super().save(*args, **kwargs)
+        if replaced and replaced != self.file.name:
+            storage = self.file.storage
+            transaction.on_commit(lambda: storage.delete(replaced))
+
+    @property
+    def label(self) -> str:
+        return self.title or self.original_name or self.link
+
+    def clean(self):
+        super().clean()
+        self.set_event()
+        for item, event_id in (
+            (self.workshop if self.workshop_id else None, "block__event_id"),
+            (self.session if self.session_id else None, "event_id"),
+        ):
+            if item is not None and self.event_id and item.pk:
+                of_event = type(item)._base_manager.filter(pk=item.pk, **{event_id: self.event_id})
+                if not of_event.exists():
+                    raise ValidationError(
+                        _("Choose a workshop or plenary session of this event."),
+                        code="material_other_event",
+                    )
+
+    def set_event(self) -> None:
+        """The event of the workshop or session it belongs to."""
+        if self.workshop_id and not self.event_id:
+            self.event_id = Workshop._base_manager.filter(pk=self.workshop_id).values_list(
+                "block__event_id", flat=True
+            )[0]
+        if self.session_id and not self.event_id:
+            self.event_id = self.session.event_id
+
+    def delete(self, *args, **kwargs):
+        """The row, and its file once the deletion commits."""
+        name = self.file.name if self.file else ""
+        result = super().delete(*args, **kwargs)
+        if name:
+            storage = self.file.storage
+            transaction.on_commit(lambda: storage.delete(name))
+        return result
+
+
+class MaterialUploadLink(models.Model):
+    """A speaker's way to upload a workshop's materials without a login: a link with a key.
+
+    Only the key's SHA-256 hash is stored (``events.materials``); the
+    organiser sees the link once, when it is made, and sends it. Making a new
+    link, or revoking it (deleting the row), ends the old one.
+    """
+
+    workshop = models.OneToOneField(
+        Workshop,
+        on_delete=models.CASCADE,
+        related_name="upload_link",
+        verbose_name=_("workshop"),
+    )
+    key_hash = models.CharField(_("key (hashed)"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("made"), auto_now=True)
+
+    objects = scoped(organisation="workshop__block__event__organisation")
+
+    class Meta:
+        verbose_name = _("upload link for speakers")
+        verbose_name_plural = _("upload links for speakers")
+
+    def __str__(self):
+        return str(self.workshop)
 
 
 class ProgrammeVersion(models.Model):

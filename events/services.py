@@ -7,9 +7,12 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from . import materials
 from .models import (
     VENUE_TZ,
     Event,
+    Material,
+    MaterialUploadLink,
     Session,
     SessionSpeaker,
     Workshop,
@@ -31,6 +34,7 @@ COPIED_EVENT_FIELDS = [
     "attendee_limit",
     "price",
     "practical_information",
+    "online_link",
     "online_links_days_before",
 ]
 COPIED_ITEM_FIELDS = ["starts", "ends"]
@@ -160,3 +164,49 @@ def _copy_blocks_and_workshops(event: Event, copy: Event, shift: datetime.timede
         )
         for link in WorkshopSpeaker.objects.filter(workshop__block__event=event).order_by("pk")
     )
+
+
+# Materials ----------------------------------------------------------------------------
+
+
+def make_upload_link(*, workshop: Workshop) -> str:
+    """A new upload link for the workshop's speakers; returns its key (shown once, never stored).
+
+    Any earlier link of the workshop stops working.
+    """
+    key = materials.new_upload_key()
+    MaterialUploadLink._base_manager.update_or_create(
+        workshop=workshop, defaults={"key_hash": materials.hash_upload_key(key)}
+    )
+    return key
+
+
+def revoke_upload_links(*, workshops) -> int:
+    """End the upload links of ``workshops``; returns how many there were."""
+    deleted, _by_model = MaterialUploadLink._base_manager.filter(workshop__in=workshops).delete()
+    return deleted
+
+
+def find_upload_link(key: str) -> MaterialUploadLink | None:
+    """The upload link with this key, with its workshop and event, or None."""
+    if not key or len(key) > 100:
+        return None
+    return (
+        MaterialUploadLink._base_manager.select_related("workshop__block__event")
+        .filter(key_hash=materials.hash_upload_key(key))
+        .first()
+    )
+
+
+def delete_materials(*, events) -> int:
+    """Delete the materials of ``events`` (a queryset), their files first; returns how many.
+
+    Each file is removed from the storage, then the rows; a file already gone
+    is no error, so a run that stopped halfway is finished by the next.
+    """
+    found = list(Material._base_manager.filter(event__in=events).only("pk", "file"))
+    for material in found:
+        if material.file:
+            material.file.storage.delete(material.file.name)
+    Material._base_manager.filter(pk__in=[material.pk for material in found]).delete()
+    return len(found)

@@ -9,4 +9,6 @@ urlpatterns = [
     # An event's own privacy page: reverse("events:event_privacy", kwargs={"slug": event.slug}).
     path("arrangementer/<slug:slug>/privatliv/", views.event_privacy, name="event_privacy"),
     path("privatliv/", views.privacy, name="privacy"),
+    # A workshop's speakers add its materials: the key in the link is the permission.
+    path("materialer/upload/<str:key>/", views.upload_materials, name="upload_materials"),
 ]

@@ -1,7 +1,13 @@
 from django.conf import settings
-from django.shortcuts import render
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
-from .models import Event
+from . import services
+from .forms import SpeakerMaterialForm
+from .models import Event, Material
 from .selectors import get_programme, get_visible_event
 
 
@@ -56,3 +62,40 @@ def event_privacy(request, slug):
             "privacy_email": organisation.privacy_email or organisation.contact_email,
         },
     )
+
+
+@require_http_methods(["GET", "POST"])
+def upload_materials(request, key):
+    """A workshop's speakers add its materials through the link the organiser sent them.
+
+    No login: the key in the link is the permission (``MaterialUploadLink``);
+    an unknown or revoked key is a 404. The page shows the workshop's
+    materials by name only, and never the files themselves.
+    """
+    link = services.find_upload_link(key)
+    if link is None:
+        raise Http404
+    workshop = link.workshop
+    form = SpeakerMaterialForm(request.POST or None, request.FILES or None, workshop=workshop)
+    if request.method == "POST" and form.is_valid():
+        material = form.save()
+        messages.success(
+            request,
+            _("Thank you: “%(material)s” is added to %(workshop)s.")
+            % {"material": material.label, "workshop": workshop.title},
+        )
+        return redirect("events:upload_materials", key=key)
+    response = render(
+        request,
+        "events/upload_materials.html",
+        {
+            "workshop": workshop,
+            "event": workshop.block.event,
+            "materials": Material._base_manager.filter(workshop=workshop).order_by("created_at"),
+            "form": form,
+        },
+    )
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "same-origin"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -207,6 +207,39 @@ STORAGES = {
     },
 }
 
+# Workshop materials (events.materials): never public, served only by views that check who
+# asks. A folder under DATA_DIR by default; MATERIALS_STORAGE=s3 keeps them in an
+# S3-compatible bucket through django-storages (docs/deployment.md).
+MATERIALS_MAX_UPLOAD_MB = int(os.environ.get("MATERIALS_MAX_UPLOAD_MB", "50"))
+MATERIALS_STORAGE = os.environ.get("MATERIALS_STORAGE", "").strip().lower()
+if MATERIALS_STORAGE == "s3":
+    STORAGES["materials"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["MATERIALS_S3_BUCKET"],
+            "endpoint_url": os.environ.get("MATERIALS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("MATERIALS_S3_REGION") or None,
+            "access_key": os.environ.get("MATERIALS_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("MATERIALS_S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("MATERIALS_S3_PREFIX", "fagdag"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+elif MATERIALS_STORAGE in ("", "local"):
+    STORAGES["materials"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": str(Path(os.environ.get("MATERIALS_ROOT", DATA_DIR / "private"))),
+            "base_url": None,
+            "file_permissions_mode": 0o640,
+            "directory_permissions_mode": 0o750,
+        },
+    }
+else:
+    raise ImproperlyConfigured("MATERIALS_STORAGE: 'local' (the default) or 's3'.")
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

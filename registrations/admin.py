@@ -135,7 +135,11 @@ class MoveSeatForm(forms.Form):
         }
         groups: dict[str, list] = {}
         for workshop in self.workshops.values():
-            label = gettext("%(title)s (%(taken)d of %(capacity)d seats taken)") % {
+            label = ngettext(
+                "%(title)s (%(taken)d of %(capacity)d seat taken)",
+                "%(title)s (%(taken)d of %(capacity)d seats taken)",
+                workshop.capacity,
+            ) % {
                 "title": Truncator(workshop.title).chars(70),
                 "taken": workshop.seats_taken,
                 "capacity": workshop.capacity,
@@ -253,6 +257,7 @@ class RegistrationAdmin(admin.ModelAdmin):
                     "seats_display",
                     "waitlist_display",
                     "accept_any_workshop",
+                    "language",
                 ],
             },
         ),
@@ -706,7 +711,12 @@ def attendees_hold_reasons(objects, *, seats, waits, message, link=None) -> list
     for obj in objects:
         held, waiting = seats.get(obj.pk, 0), waits.get(obj.pk, 0)
         if held or waiting:
-            sentence = message % {"name": obj, "seats": held, "waiting": waiting}
+            sentence = message % {
+                "name": obj,
+                "seats": ngettext("%(count)d seat", "%(count)d seats", held) % {"count": held},
+                "waiting": ngettext("%(count)d waits for one", "%(count)d wait for one", waiting)
+                % {"count": waiting},
+            }
             if link is None:
                 reasons.append(sentence)
             else:
@@ -716,6 +726,7 @@ def attendees_hold_reasons(objects, *, seats, waits, message, link=None) -> list
 
 LISTS = [
     (ExportRecord.Kind.ATTENDEES, _("Attendee list")),
+    (ExportRecord.Kind.ROOM_LISTS, _("All room lists (a sheet per workshop)")),
     (ExportRecord.Kind.CATERING, _("Catering")),
     (ExportRecord.Kind.INVOICING, _("Invoicing")),
 ]
@@ -856,6 +867,23 @@ class EventAdmin(DrawAdminMixin, RefuseDeletingWhatAttendeesHold, programme_admi
             return self.list_display
         return programme_admin.EventAdmin.list_display
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            self.warn_of_payer_number_conflicts(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def warn_of_payer_number_conflicts(self, request, object_id) -> None:
+        """Organisations given the same EAN or CVR number: the invoicing list sums them as
+        one payer, so the organiser hears of it here, not only in the list."""
+        if not (object_id.isascii() and object_id.isdigit()):
+            return
+        event = Event.objects.filter(pk=object_id).first()
+        if event is None or event.is_free or not sees_attendees(request, event):
+            return
+        conflicts = exports.payer_number_conflicts(event)
+        if conflicts:
+            messages.warning(request, exports.conflicts_warning(conflicts.values()))
+
     def get_queryset(self, request):
         def total(status):
             return subquery_count(
@@ -893,10 +921,12 @@ class EventAdmin(DrawAdminMixin, RefuseDeletingWhatAttendeesHold, programme_admi
             " · ",
             '<a href="{}">{}: {}</a>',
             (
-                (registrations_url(event__id__exact=event.pk, status__exact=status), label, n)
-                for (status, n), label in zip(
-                    counts, [_("Confirmed"), _("Waitlisted"), _("Cancelled")], strict=True
+                (
+                    registrations_url(event__id__exact=event.pk, status__exact=status),
+                    Registration.Status(status).label,
+                    n,
                 )
+                for status, n in counts
             ),
         )
 
@@ -1128,9 +1158,8 @@ class WorkshopBlockAdmin(RefuseDeletingWhatAttendeesHold, programme_admin.Worksh
             seats=count_by(Seat._base_manager.filter(block__in=pks), "block"),
             waits=count_by(WaitlistEntry._base_manager.filter(block__in=pks), "block"),
             message=gettext(
-                "Attendees hold %(seats)d seats in the workshops of %(name)s, and %(waiting)d "
-                "wait for one, so it cannot be deleted. Cancel their registrations first, or "
-                "keep the block."
+                "Attendees hold %(seats)s in the workshops of %(name)s, and %(waiting)s, so it "
+                "cannot be deleted. Cancel their registrations first, or keep the block."
             ),
         )
 
@@ -1230,7 +1259,7 @@ class WorkshopAdmin(RefuseDeletingWhatAttendeesHold, programme_admin.WorkshopAdm
             seats=count_by(Seat._base_manager.filter(workshop__in=pks), "workshop"),
             waits=count_by(WaitlistEntry._base_manager.filter(workshop__in=pks), "workshop"),
             message=gettext(
-                "Attendees hold %(seats)d seats in %(name)s, and %(waiting)d wait for one, so it "
+                "Attendees hold %(seats)s in %(name)s, and %(waiting)s, so it "
                 "cannot be deleted. Move them to another workshop of the block (select them in "
                 "the registrations, then “Move to another workshop”) or cancel their "
                 "registrations first."

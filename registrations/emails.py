@@ -6,10 +6,14 @@ transaction, so a rolled-back change sends nothing and a committed one is
 never lost, and a slow or failing mail server never delays or breaks a
 registration. The mail worker (``manage.py mail_worker``, machinery in
 ``registrations.outbox``) renders the mail when it sends it, from the
-registration as it is then, in Danish (the site's default language), as plain
-text and HTML, with the attendee's programme as an .ics file where the mail
-lists their workshops. Each mail carries the Message-ID of its row, the same
-at every try, so a repeated delivery is recognisable.
+registration as it is then, in the language the attendee registered in
+(``Registration.language``; its links too, with the language's prefix), as
+plain text and HTML, with the attendee's programme as an .ics file where the
+mail lists their workshops, and a cancelling .ics (METHOD:CANCEL) for what a
+cancellation removed from a calendar we gave them before. Online links are
+shown only from the event's ``online_links_from``; before that the mail says
+when they come. Each mail carries the Message-ID of its row, the same at every
+try, so a repeated delivery is recognisable.
 
 Subjects and plain-text parts are rendered without HTML escaping
 (``render_plain``): "Børn & unge" stays "Børn & unge"; only the HTML part
@@ -28,7 +32,9 @@ address (``DEFAULT_FROM_EMAIL``, the one the mail server may send from), and
 replies go to the organisation's reply-to address or else the event's contact.
 """
 
+import datetime
 import secrets
+from dataclasses import dataclass
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
@@ -44,6 +50,7 @@ from events.models import Event, Organisation, WorkshopSpeaker
 
 from . import calendar
 from .models import (
+    INVOICE,
     OutgoingEmail,
     Registration,
     Seat,
@@ -52,6 +59,7 @@ from .models import (
     normalise_email,
     revoke_personal_links,
 )
+from .selectors import has_online_links
 
 # Each kind of mail, and the status the registration must still have when the
 # task runs for the mail to make sense (None: any but cancelled). A mail whose
@@ -69,6 +77,7 @@ KINDS = {
     "register_again": None,
     "ranked": Registration.Status.RANKED,  # by preference: wishes received (registrations.draws)
     "drawn": None,  # by preference: the draw's result, seats or waitlist
+    "materials": Registration.Status.CONFIRMED,
 }
 # Kinds that list the attendee's workshops, and so carry them as a calendar file.
 CALENDAR_KINDS = {"confirmation", "changed", "promoted", "online_links", "reminder", "drawn"}
@@ -80,8 +89,9 @@ def queue_email(registration: Registration, kind: str) -> OutgoingEmail:
     Kinds: "confirmation", "changed", "cancelled", "promoted" (moved from a
     waitlist into a workshop, or confirmed from the event's waitlist),
     "waitlisted" (registered on the event's waitlist), "online_links",
-    "reminder", "personal_link" and "register_again" (someone tried to register
-    the address again; nothing was changed).
+    "reminder", "personal_link", "register_again" (someone tried to register
+    the address again; nothing was changed) and "materials" (the event's
+    materials are ready).
 
     The row commits or rolls back with the change it reports. With
     ``EMAIL_DELIVER_ON_COMMIT`` (tests) the mail is also sent in this process
@@ -195,6 +205,38 @@ def is_still_due(registration: Registration, kind: str) -> bool:
     return registration.status == status
 
 
+def language_of(registration: Registration) -> str:
+    """The language of everything sent to the attendee: the one they registered in."""
+    languages = {code for code, _name in settings.LANGUAGES}
+    return registration.language if registration.language in languages else settings.LANGUAGE_CODE
+
+
+@dataclass(frozen=True)
+class ProgrammeDay:
+    """One day of the event, from its first programme item's start to its last one's end."""
+
+    day: datetime.date
+    starts: datetime.time
+    ends: datetime.time
+
+
+def programme_days(event: Event) -> list[ProgrammeDay]:
+    """The event's days with their start and end times (days without items are left out)."""
+    items = [*event.sessions.all(), *event.blocks.all()]
+    days = []
+    for day in event.days:
+        on_day = [item for item in items if item.day == day]
+        if on_day:
+            days.append(
+                ProgrammeDay(
+                    day=day,
+                    starts=min(item.starts for item in on_day),
+                    ends=max(item.ends for item in on_day),
+                )
+            )
+    return days
+
+
 def render_plain(template_name: str, context: dict) -> str:
     """A template rendered as plain text: nothing HTML-escaped (subjects and text parts)."""
     template = engines["django"].get_template(template_name).template
@@ -204,8 +246,8 @@ def render_plain(template_name: str, context: dict) -> str:
 def build_message(
     registration: Registration, kind: str, *, message_id: str | None = None
 ) -> EmailMultiAlternatives:
-    """The mail of ``kind`` to the attendee, in the site's default language, with a
-    personal link made for it (``models.issue_personal_link``).
+    """The mail of ``kind`` to the attendee, in their language (``language_of``), with
+    a personal link made for it (``models.issue_personal_link``).
 
     ``message_id``: the Message-ID header (the outbox row's); without it the
     mail gets a new one when it is sent.
@@ -213,20 +255,28 @@ def build_message(
     event = registration.event
     seats = list(registration.seats.all())
     secret = issue_personal_link(registration)
-    context = {
-        "kind": kind,
-        "registration": registration,
-        "event": event,
-        "seats": seats,
-        "waitlist_entries": list(registration.waitlist_entries.all()),
-        "changes_close": event.changes_close or event.starts_at,
-        "changes_open": event.changes_are_open(),
-        "personal_url": personal_url(secret),
-        "letter_url": absolute_url(reverse("registrations:letter", kwargs={"secret": secret})),
-        "cancel_url": absolute_url(reverse("registrations:cancel", kwargs={"secret": secret})),
-        "with_calendar": kind in CALENDAR_KINDS and bool(seats),
-    }
-    with translation.override(settings.LANGUAGE_CODE):
+    links_shown = event.online_links_shown()
+    with translation.override(language_of(registration)):
+        context = {
+            "kind": kind,
+            "registration": registration,
+            "event": event,
+            "seats": seats,
+            "waitlist_entries": list(registration.waitlist_entries.all()),
+            "changes_close": event.changes_close or event.starts_at,
+            "changes_open": event.changes_are_open(),
+            "personal_url": personal_url(secret),
+            "letter_url": absolute_url(reverse("registrations:letter", kwargs={"secret": secret})),
+            "cancel_url": absolute_url(reverse("registrations:cancel", kwargs={"secret": secret})),
+            "with_calendar": kind in CALENDAR_KINDS and bool(seats),
+            "programme_days": programme_days(event),
+            "links_shown": links_shown,
+            "has_online_links": has_online_links(event, seats),
+            "invoice_details": [] if event.is_free else registration.attendee_answers(part=INVOICE),
+        }
+        # A cancellation takes back what an earlier calendar file put in the calendar.
+        context["with_cancellation"] = kind == "cancelled" and registration.calendar_sequence > 0
+        context["cancel_filename"] = calendar.CANCEL_FILENAME
         subject = " ".join(render_plain(f"emails/{kind}_subject.txt", context).split())
         text = render_plain(f"emails/{kind}.txt", context)
         html = render_to_string(f"emails/{kind}.html", context)
@@ -242,13 +292,26 @@ def build_message(
             },
         )
         message.attach_alternative(html, "text/html")
+        sessions = event.sessions.order_by("day", "starts", "pk")
         if context["with_calendar"]:
             message.attach(
                 calendar.FILENAME,
                 calendar.build_calendar(
                     registration=registration,
                     seats=seats,
-                    sessions=event.sessions.order_by("day", "starts", "pk"),
+                    sessions=sessions,
+                    sequence=calendar.next_sequence(registration),
+                ),
+                calendar.CONTENT_TYPE,
+            )
+        if context["with_cancellation"]:
+            message.attach(
+                calendar.CANCEL_FILENAME,
+                calendar.build_cancellation(
+                    registration=registration,
+                    sessions=sessions,
+                    blocks=event.blocks.order_by("day", "starts", "pk"),
+                    sequence=calendar.next_sequence(registration),
                 ),
                 calendar.CONTENT_TYPE,
             )

@@ -47,6 +47,18 @@ class NotConfirmed(RegistrationError):
     message = _("Only a confirmed registration holds seats that can be moved.")
 
 
+class NotOnWaitlist(RegistrationError):
+    message = _(
+        "You are not on that waitlist any more: perhaps you have just been given a seat there."
+    )
+
+
+class WaitlistedRegistration(RegistrationError):
+    message = _(
+        "While your registration is on the waitlist, you leave it by cancelling your registration."
+    )
+
+
 class InvalidChoices(RegistrationError):
     """The choices are not exactly one workshop of this event in each of its blocks."""
 

@@ -5,7 +5,11 @@ The lists (each a ``Listing`` of one or more tables of plain values):
 - ``attendee_list``: one row per registration of an event (or a selection of
   them): details, status, time of registering, and one column per workshop
   block, headed by the block's title and time, with the workshop taken;
-- ``room_list``: who sits in one workshop, for the speaker and the host;
+- ``room_list``: who sits in one workshop, for the speaker and the host: names
+  and workplaces under the event, workshop, room and time (no e-mail
+  addresses or dietary needs: the purpose needs none);
+- ``room_lists``: every workshop's room list of an event in one file, an .xlsx
+  sheet (or a CSV section) per workshop;
 - ``catering``: per day of the event, the attendees and each dietary need;
 - ``invoicing``: paid events: one row per confirmed registration with whom to
   invoice, and a table with the sum per payer.
@@ -39,7 +43,7 @@ import re
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from defusedcsv import csv
@@ -48,10 +52,11 @@ from django.db.models import Case, Count, F, IntegerField, Min, OuterRef, Subque
 from django.db.models.functions import Lower
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import content_disposition_header
 from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -86,6 +91,8 @@ class Table:
     title: str
     header: list[str]
     rows: Iterable[Sequence[object]]
+    # Lines above the header: what the table is of (a room list's event, workshop, room, time).
+    preamble: Sequence[Sequence[object]] = ()
 
 
 @dataclass(frozen=True)
@@ -191,20 +198,100 @@ def attendee_list(event: Event, *, registrations=None) -> Listing:
     return Listing(name=name, tables=[Table(_("Attendees"), header, rows())])
 
 
-ROOM_LIST_FIELDS = ["name", "workplace", "email", "dietary_needs"]
+# What a room list is for (the speaker and the host at the door): who comes, and from where.
+# Not their e-mail addresses or dietary needs: those are in the attendee list and, counted,
+# in the catering list.
+ROOM_LIST_FIELDS = ["name", "workplace"]
+
+
+def time_line(block) -> str:
+    """E.g. "onsdag 1. november 2017, 11.00–12.30"."""
+    day = date_format(block.day, "l j. F Y")
+    return f"{day}, {block.starts:%H.%M}–{block.ends:%H.%M}"
+
+
+def room_list_preamble(event: Event, workshop: Workshop) -> list[list[object]]:
+    """The top of a room list: event, workshop, room, time, seats taken; then a blank line."""
+    return [
+        [pgettext("room list", "Event"), event.title],
+        [pgettext("room list", "Workshop"), workshop.title],
+        [pgettext("room list", "Room"), workshop.room or "–"],
+        [pgettext("room list", "Time"), time_line(workshop.block)],
+        [pgettext("room list", "Attendees"), workshop.seats_taken],
+        [],
+    ]
+
+
+def room_list_header() -> list[str]:
+    return [field_label(Registration, name) for name in ROOM_LIST_FIELDS]
 
 
 def room_list(workshop: Workshop) -> Listing:
-    """Who holds a seat in ``workshop``, by name. One query."""
+    """Who holds a seat in ``workshop``, by name, under what the list is of. One query."""
     rows = (
         Seat.objects.filter(workshop=workshop)
         .order_by(Lower("registration__name"), "registration__pk")
         .values_list(*(f"registration__{name}" for name in ROOM_LIST_FIELDS))
         .iterator(chunk_size=CHUNK_SIZE)
     )
-    header = [field_label(Registration, name) for name in ROOM_LIST_FIELDS]
+    event = workshop.block.event
     name = pgettext("file name", "room-list") + "-" + ascii_slug(workshop.title)[:50]
-    return Listing(name=name, tables=[Table(workshop.title, header, rows)])
+    table = Table(
+        workshop.title, room_list_header(), rows, preamble=room_list_preamble(event, workshop)
+    )
+    return Listing(name=name, tables=[table])
+
+
+def room_lists(event: Event) -> Listing:
+    """Every workshop's room list of ``event`` in one file: a table (an .xlsx sheet) per
+    workshop, in programme order. Two queries, however many workshops: the workshops, then
+    every seat, in the same order, handed out to each workshop's table as it is written."""
+    workshops = list(
+        Workshop.objects.filter(block__event=event)
+        .select_related("block")
+        .order_by("block__day", "block__starts", "block__pk", "position", "pk")
+    )
+    seats = (
+        Seat.objects.filter(workshop__block__event=event)
+        .order_by(
+            "workshop__block__day",
+            "workshop__block__starts",
+            "workshop__block__pk",
+            "workshop__position",
+            "workshop__pk",
+            Lower("registration__name"),
+            "registration__pk",
+        )
+        .values_list("workshop_id", *(f"registration__{name}" for name in ROOM_LIST_FIELDS))
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+    pending = []  # the row read past the end of the previous workshop's table
+
+    def rows_of(workshop_id: int):
+        while True:
+            row = pending.pop() if pending else next(seats, None)
+            if row is None:
+                return
+            if row[0] != workshop_id:
+                pending.append(row)
+                return
+            yield row[1:]
+
+    titles = set()
+    tables = []
+    for workshop in workshops:
+        title = unique_sheet_title(workshop.title, titles)
+        tables.append(
+            Table(
+                title,
+                room_list_header(),
+                rows_of(workshop.pk),
+                preamble=room_list_preamble(event, workshop),
+            )
+        )
+    if not tables:  # no workshops yet: an empty list, not an error
+        tables.append(Table(_("Room lists"), room_list_header(), []))
+    return Listing(name=pgettext("file name", "rooms-and-attendees"), tables=tables)
 
 
 # Free text that means "nothing special" (after normalising).
@@ -269,6 +356,53 @@ def payer_number():
     )
 
 
+@dataclass(frozen=True)
+class PayerNumberConflict:
+    """One EAN or CVR number given with the names of different organisations."""
+
+    payer: str
+    number: str
+    organisations: list[tuple[str, int]]  # each name as first spelt, and its attendees
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _count in self.organisations]
+
+
+def same_organisation(name: str) -> str:
+    """ "Glostrup  kommune " and "Glostrup Kommune" are one organisation."""
+    return " ".join(name.split()).casefold()
+
+
+def payer_number_conflicts(event: Event) -> dict[tuple[str, str], PayerNumberConflict]:
+    """EAN and CVR numbers that confirmed registrations of ``event`` gave with different
+    organisations' names (beyond case and spaces): the invoicing list sums each number as
+    one payer, so a typo'd number would bill one organisation for another's people. One query.
+    """
+    rows = (
+        Registration.objects.filter(
+            event=event,
+            status=Registration.Status.CONFIRMED,
+            payer__in=[Registration.Payer.EAN, Registration.Payer.CVR],
+        )
+        .annotate(payer_number=payer_number())
+        .order_by()
+        .values_list("payer", "payer_number", "invoice_organisation")
+        .annotate(attendees=Count("pk"))
+        .order_by("payer", "payer_number", "invoice_organisation")
+    )
+    found: dict[tuple[str, str], dict[str, list]] = {}
+    for payer, number, organisation, attendees in rows:
+        names = found.setdefault((payer, number), {})
+        entry = names.setdefault(same_organisation(organisation), [organisation.strip(), 0])
+        entry[1] += attendees
+    return {
+        key: PayerNumberConflict(key[0], key[1], [tuple(entry) for entry in names.values()])
+        for key, names in found.items()
+        if len(names) > 1
+    }
+
+
 def invoicing(event: Event) -> Listing:
     """Whom to invoice for each confirmed registration, and the sum per payer.
 
@@ -314,10 +448,25 @@ def invoicing(event: Event) -> Listing:
         for row in per_registration:
             yield [payers.get(row[0], row[0]), *row[1:], price]
 
+    conflicts = payer_number_conflicts(event)
+
     def payer_rows():
         for payer, number, organisation, attendee, address, attendees in per_payer:
             name = attendee if payer == Registration.Payer.PERSONAL else organisation
+            if (payer, number) in conflicts:
+                # Never one organisation's name for another's people: all of them, flagged.
+                name = _("CHECK: %(names)s") % {"names": " / ".join(conflicts[payer, number].names)}
             yield [payers.get(payer, payer), number, name, address, attendees, price * attendees]
+
+    def conflict_rows():
+        for conflict in conflicts.values():
+            for organisation, attendees in conflict.organisations:
+                yield [
+                    payers.get(conflict.payer, conflict.payer),
+                    conflict.number,
+                    organisation,
+                    attendees,
+                ]
 
     number_label = _("EAN or CVR number")
     header = [field_label(Registration, "payer"), number_label]
@@ -326,13 +475,40 @@ def invoicing(event: Event) -> Listing:
     sums_header = [field_label(Registration, "payer"), number_label, _("Payer")]
     sums_header += [field_label(Registration, "invoice_address"), _("Attendees")]
     sums_header += [_("Amount (DKK)")]
-    return Listing(
-        name=pgettext("file name", "invoicing"),
-        tables=[
-            Table(_("Invoicing"), header, registration_rows()),
-            Table(_("Sum per payer"), sums_header, payer_rows()),
-        ],
-    )
+    tables = [
+        Table(_("Invoicing"), header, registration_rows()),
+        Table(_("Sum per payer"), sums_header, payer_rows()),
+    ]
+    if conflicts:
+        tables.append(
+            Table(
+                _("Check before invoicing"),
+                [
+                    field_label(Registration, "payer"),
+                    number_label,
+                    _("Organisation"),
+                    _("Attendees"),
+                ],
+                conflict_rows(),
+                preamble=[[conflicts_warning(conflicts.values())], []],
+            )
+        )
+    return Listing(name=pgettext("file name", "invoicing"), tables=tables)
+
+
+def conflicts_warning(conflicts) -> str:
+    """What the invoicing list and the event's page say of numbers given with different names."""
+    conflicts = list(conflicts)
+    numbers = "; ".join(f"{c.number} ({', '.join(c.names)})" for c in conflicts)
+    return ngettext(
+        "One EAN or CVR number was given with different organisations' names: %(numbers)s. "
+        "The invoicing list sums it as one payer: check which organisation is right before "
+        "invoicing.",
+        "%(count)d EAN or CVR numbers were given with different organisations' names: "
+        "%(numbers)s. The invoicing list sums each as one payer: check which organisation is "
+        "right before invoicing.",
+        len(conflicts),
+    ) % {"count": len(conflicts), "numbers": numbers}
 
 
 # Formats ----------------------------------------------------------------------------
@@ -345,6 +521,24 @@ def count_rows(rows: Iterable, on_done: Callable[[int], None]) -> Iterator:
         n += 1
         yield row
     on_done(n)
+
+
+def count_tables(tables: list[Table], on_done: Callable[[int], None]) -> list[Table]:
+    """The tables, whose rows together are counted; ``on_done`` gets the sum after the last."""
+    counts = []
+
+    def counted(rows, last: bool):
+        def done(n: int) -> None:
+            counts.append(n)
+            if last:
+                on_done(sum(counts))
+
+        return count_rows(rows, done)
+
+    return [
+        replace(table, rows=counted(table.rows, n == len(tables) - 1))
+        for n, table in enumerate(tables)
+    ]
 
 
 def csv_text(value, *, decimal_comma: bool):
@@ -375,7 +569,10 @@ def stream_csv(listing: Listing, *, delimiter: str) -> Iterator[bytes]:
     for n, table in enumerate(listing.tables):
         if n:
             writer.writerow([])
-            writer.writerow([table.title])
+            if not table.preamble:
+                writer.writerow([table.title])
+        for line in table.preamble:
+            writer.writerow([csv_text(value, decimal_comma=decimal_comma) for value in line])
         writer.writerow(table.header)
         for row in table.rows:
             writer.writerow([csv_text(value, decimal_comma=decimal_comma) for value in row])
@@ -412,13 +609,30 @@ def sheet_title(title: str) -> str:
     return re.sub(r"[\[\]:*?/\\]", " ", title).strip()[:31] or "-"
 
 
+def unique_sheet_title(title: str, taken: set[str]) -> str:
+    """``sheet_title``, made unique among ``taken`` (case-blind, as Excel is) and added to it."""
+    candidate, n = sheet_title(title), 1
+    while candidate.casefold() in taken:
+        n += 1
+        suffix = f" ({n})"
+        candidate = sheet_title(title)[: 31 - len(suffix)].rstrip() + suffix
+    taken.add(candidate.casefold())
+    return candidate
+
+
 def write_xlsx(listing: Listing):
     """The listing as a workbook, one sheet per table, in a temporary file (read from its start)."""
     workbook = Workbook(write_only=True)
     bold = Font(bold=True)
+    titles = set()
     for table in listing.tables:
-        sheet = workbook.create_sheet(sheet_title(table.title))
-        sheet.freeze_panes = "A2"
+        sheet = workbook.create_sheet(unique_sheet_title(table.title, titles))
+        sheet.freeze_panes = f"A{len(table.preamble) + 2}"
+        for line in table.preamble:
+            cells = [xlsx_cell(sheet, value) for value in line]
+            if cells:
+                cells[0].font = bold
+            sheet.append(cells)
         header = [xlsx_cell(sheet, title) for title in table.header]
         for cell in header:
             cell.font = bold
@@ -455,6 +669,8 @@ def build_listing(kind: str, *, event: Event, workshop=None, registrations=None)
         return attendee_list(event, registrations=registrations)
     if kind == Kind.ROOM_LIST:
         return room_list(workshop)
+    if kind == Kind.ROOM_LISTS:
+        return room_lists(event)
     if kind == Kind.CATERING:
         return catering(event)
     if kind == Kind.INVOICING:
@@ -490,9 +706,13 @@ def export_response(
         # ended (django-scopes): this record is the one made above, found by its key.
         ExportRecord._base_manager.filter(pk=record.pk).update(row_count=rows)
 
-    first, *others = listing.tables
-    counted = Table(first.title, first.header, count_rows(first.rows, finished))
-    listing = Listing(listing.name, [counted, *others])
+    if kind == Kind.ROOM_LISTS:
+        # Every table is of people: the count is all of them.
+        listing = Listing(listing.name, count_tables(listing.tables, finished))
+    else:
+        first, *others = listing.tables
+        counted = replace(first, rows=count_rows(first.rows, finished))
+        listing = Listing(listing.name, [counted, *others])
     name = file_name(event, listing, fmt)
     if fmt == Format.XLSX:
         return FileResponse(

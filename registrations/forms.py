@@ -4,6 +4,7 @@ import re
 import uuid
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.choices import BaseChoiceIterator
@@ -498,6 +499,18 @@ class CancelForm(forms.Form):
     confirm = forms.BooleanField(
         label=_("Yes, cancel my registration and free my seats"),
         error_messages={"required": _("Tick the box to confirm that you want to cancel.")},
+    )
+
+
+class LeaveWaitlistForm(forms.Form):
+    """One waitlist place to leave, by its block (the button next to it sends it)."""
+
+    block = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(
+        label=_("Language of your e-mails and links"), choices=settings.LANGUAGES
     )
 
 

@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from events.models import Event, Workshop, WorkshopBlock, scoped
 
@@ -129,7 +130,8 @@ class Registration(models.Model):
         WAITLISTED = "waitlisted", _("Waitlisted")
         # By preference (``Event.allocates_by_preference``): ranked workshops, awaiting the draw.
         RANKED = "ranked", _("Awaiting the draw")
-        CANCELLED = "cancelled", _("Cancelled")
+        # "Afmeldt" in Danish: the attendee withdrew; "Aflyst" would read as the event called off.
+        CANCELLED = "cancelled", pgettext_lazy("registration status", "Cancelled")
 
     class Sector(models.TextChoices):
         PUBLIC = "public", _("Publicly employed")
@@ -186,6 +188,22 @@ class Registration(models.Model):
         part=INVOICE,
     )
     consent_given_at = models.DateTimeField(_("consent given"))
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The language the attendee registered in: their e-mails and links use it."),
+    )
+    calendar_sequence = models.PositiveIntegerField(
+        _("calendar version"),
+        default=0,
+        editable=False,
+        help_text=_(
+            "How many calendar files the attendee has been given: each new one has a higher "
+            "SEQUENCE, so calendars replace the entries of the one before."
+        ),
+    )
 
     accept_any_workshop = models.BooleanField(
         _("accepts any free workshop"),
@@ -211,6 +229,13 @@ class Registration(models.Model):
         help_text=_(
             "The workshops whose links were last e-mailed, so they are sent once per choice."
         ),
+    )
+    materials_notified_at = models.DateTimeField(
+        _("told that the materials are ready"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the one e-mail saying the event's materials are ready was queued."),
     )
     calendar_key = models.CharField(
         _("calendar key"), max_length=32, default=new_calendar_key, editable=False
@@ -506,6 +531,7 @@ class ExportRecord(models.Model):
         CATERING = "catering", _("Catering")
         INVOICING = "invoicing", _("Invoicing")
         DRAW = "draw", _("Draw: demand and choices")
+        ROOM_LISTS = "room_lists", _("All room lists of an event")
 
     class Format(models.TextChoices):
         CSV = "csv", _("CSV for Excel (semicolon)")

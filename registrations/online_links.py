@@ -1,28 +1,49 @@
-"""Online events: each confirmed attendee gets the links of their workshops, once per choice.
+"""Online links: each confirmed attendee gets the links of their plenary sessions and
+workshops, once per choice, from the moment the organiser chose.
 
-For each published online event whose first day is at most its "send online
-links (days before)" away (default 7) and whose programme has not begun,
-each confirmed attendee gets one mail with the links of the workshops they
-hold seats in. Each attendee gets it once per set of workshops: running
-twice, or twice at once, sends once; after a change of workshop it sends
-again, with the new links. An attendee whose workshops do not all have a link
-yet is left for a later run. Run daily by ``manage.py send_online_links``.
+An event has online links when it is held online, or has a link of its own
+for the plenary sessions (``Event.online_link``). From its
+``online_links_from`` (by default 7 days before its first day; the event's
+"online links shown (days before)") and until its programme begins, each
+confirmed attendee gets one mail with the plenary link (if any) and the links
+of the workshops they hold seats in. Before that moment no mail, page or
+calendar file shows a link (``Event.online_links_shown``). Each attendee gets
+it once per set of links: running twice, or twice at once, sends once; after
+a change of workshop, or when the plenary link is added, it sends again. At
+an online event, an attendee whose workshops do not all have a link yet is
+left for a later run. Run daily by ``manage.py send_online_links``.
 """
 
 import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from events.models import Event
 
 from .emails import queue_email
 from .models import Registration
+from .selectors import has_online_links
+
+PLENARY = "plenary"
 
 
-def links_key(seats) -> str:
-    """The chosen workshops, as stored in ``Registration.online_links_sent_for``."""
-    return ",".join(str(workshop_id) for workshop_id in sorted(s.workshop_id for s in seats))
+def links_key(seats, *, event: Event | None = None) -> str:
+    """The links sent, as stored in ``Registration.online_links_sent_for``: the chosen
+    workshops, and "plenary" when the event has a plenary link."""
+    parts = [str(workshop_id) for workshop_id in sorted(s.workshop_id for s in seats)]
+    if event is not None and event.online_link:
+        parts.append(PLENARY)
+    return ",".join(parts)
+
+
+def missing_links(event: Event, seats) -> set[str]:
+    """The titles of the attendee's workshops still without the link they need: at an
+    online event every workshop needs one; elsewhere a workshop without one is in a room."""
+    if not event.is_online:
+        return set()
+    return {seat.workshop.title for seat in seats if not seat.workshop.online_link}
 
 
 def programme_starts_at(event: Event) -> datetime.datetime:
@@ -32,9 +53,7 @@ def programme_starts_at(event: Event) -> datetime.datetime:
 
 
 def is_due(event: Event, now: datetime.datetime) -> bool:
-    today = timezone.localdate(now)
-    sending_from = event.first_day - datetime.timedelta(days=event.online_links_days_before)
-    return sending_from <= today and now < programme_starts_at(event)
+    return event.online_links_shown(now) and now < programme_starts_at(event)
 
 
 def claim_and_queue(registration_id: int) -> bool:
@@ -53,11 +72,12 @@ def claim_and_queue(registration_id: int) -> bool:
         )
         if registration is None:
             return False
+        event = registration.event
         seats = list(registration.seats.select_related("workshop"))
-        key = links_key(seats)
-        if not seats or key == registration.online_links_sent_for:
+        key = links_key(seats, event=event)
+        if not has_online_links(event, seats) or key == registration.online_links_sent_for:
             return False
-        if any(not seat.workshop.online_link for seat in seats):
+        if missing_links(event, seats):
             return False
         registration.online_links_sent_for = key
         registration.save(update_fields=["online_links_sent_for"])
@@ -72,9 +92,11 @@ def send_for_event(event: Event) -> tuple[int, set[str]]:
     registrations = event.registrations.confirmed().prefetch_related("seats__workshop")
     for registration in registrations:
         seats = list(registration.seats.all())
-        if not seats or links_key(seats) == registration.online_links_sent_for:
+        if not has_online_links(event, seats):
             continue
-        without_link = {seat.workshop.title for seat in seats if not seat.workshop.online_link}
+        if links_key(seats, event=event) == registration.online_links_sent_for:
+            continue
+        without_link = missing_links(event, seats)
         if without_link:
             missing |= without_link
             continue
@@ -84,6 +106,12 @@ def send_for_event(event: Event) -> tuple[int, set[str]]:
 
 
 def due_events(now: datetime.datetime) -> list[Event]:
-    """The published online events whose links are due at ``now``."""
-    events = Event.objects.published().filter(is_online=True, last_day__gte=timezone.localdate(now))
+    """The published events with online links (held online, a plenary link, or a workshop
+    with a link) whose links are due at ``now``."""
+    events = (
+        Event.objects.published()
+        .filter(last_day__gte=timezone.localdate(now))
+        .filter(Q(is_online=True) | ~Q(online_link="") | Q(blocks__workshops__online_link__gt=""))
+        .distinct()
+    )
     return [event for event in events if is_due(event, now)]

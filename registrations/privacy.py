@@ -5,6 +5,8 @@ event's last day its attendees are anonymised: name, e-mail, phone, workplace,
 job title, membership number, dietary needs and the answers to the event's own
 questions go; status, employment sector,
 seats and waitlist places stay, so counts and workshop statistics hold. The
+event's materials (slides and the like, ``events.Material``) are deleted then
+too, files and all. The
 invoicing data of a paid event stays for the bookkeeping period
 (``BOOKKEEPING_RETENTION_YEARS`` after the event) and is then erased too.
 
@@ -21,6 +23,9 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
+
+from events.models import Event
+from events.services import delete_materials
 
 from . import outbox
 from .models import ABOUT, INVOICE, Registration, attendee_fields, revoke_personal_links
@@ -118,6 +123,13 @@ def due_for_anonymisation(today: datetime.date):
     return Registration.objects.filter(anonymised_at__isnull=True, event__last_day__lte=cutoff)
 
 
+def events_due_for_anonymisation(today: datetime.date):
+    """Events whose last day is ``RETENTION_DAYS_AFTER_EVENT`` or more days ago: their
+    attendees are anonymised and their materials (``events.Material``) deleted."""
+    cutoff = today - datetime.timedelta(days=settings.RETENTION_DAYS_AFTER_EVENT)
+    return Event.objects.filter(last_day__lte=cutoff)
+
+
 def due_for_invoice_erasure(today: datetime.date):
     """Registrations of events whose last day is ``BOOKKEEPING_RETENTION_YEARS`` or more ago."""
     cutoff = _years_before(today, settings.BOOKKEEPING_RETENTION_YEARS)
@@ -143,7 +155,12 @@ def apply_retention(*, now: datetime.datetime | None = None) -> dict[str, int]:
         anonymise(registration, now=now)  # if the periods are configured the other way round
         erase_invoice_data(registration, now=now)
         invoices += 1
-    return {"anonymised": anonymised, "invoice_data_erased": invoices}
+    materials = delete_materials(events=events_due_for_anonymisation(today))
+    return {
+        "anonymised": anonymised,
+        "invoice_data_erased": invoices,
+        "materials_deleted": materials,
+    }
 
 
 def personal_data(registration: Registration) -> dict:
@@ -172,6 +189,7 @@ def personal_data(registration: Registration) -> dict:
                 field.name: getattr(registration, field.attname) for field in attendee_fields(ABOUT)
             },
             "accept_any_workshop": registration.accept_any_workshop,
+            "language": registration.language,
             "consent_given_at": registration.consent_given_at,
             "registered_at": registration.created_at,
             "updated_at": registration.updated_at,

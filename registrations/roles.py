@@ -38,6 +38,7 @@ PROGRAMME: dict[str, dict[str, tuple[str, ...]]] = {
         "speaker": ALL,
         "sessionspeaker": ALL,
         "workshopspeaker": ALL,
+        "material": ALL,
     },
 }
 ATTENDEES: dict[str, dict[str, tuple[str, ...]]] = {

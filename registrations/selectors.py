@@ -46,6 +46,14 @@ def find_by_secret(secret: str) -> Registration | None:
     )
 
 
+def has_online_links(event: Event, seats) -> bool:
+    """Whether an attendee holding ``seats`` gets online links: at an online event always,
+    elsewhere when the plenary sessions or one of their workshops has a link."""
+    return bool(
+        event.is_online or event.online_link or any(seat.workshop.online_link for seat in seats)
+    )
+
+
 def event_is_fully_booked(event: Event) -> bool:
     """The event's attendee limit is reached (one query, only for events with a limit)."""
     if event.attendee_limit is None:

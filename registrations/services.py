@@ -35,6 +35,7 @@ import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.transaction import TransactionManagementError
@@ -51,8 +52,10 @@ from .exceptions import (
     EventFull,
     InvalidChoices,
     NotConfirmed,
+    NotOnWaitlist,
     RegistrationClosed,
     RegistrationError,
+    WaitlistedRegistration,
     WorkshopFull,
 )
 from .models import (
@@ -74,19 +77,23 @@ __all__ = [
     "EventFull",
     "InvalidChoices",
     "NotConfirmed",
+    "NotOnWaitlist",
     "RegistrationClosed",
     "RegistrationError",
     "SeatMove",
+    "WaitlistedRegistration",
     "WorkshopFull",
     "cancel",
     "change_seats",
     "earlier_registration",
     "erase",
     "fill_free_seats",
+    "leave_waitlist",
     "lock_event_and_workshops",
     "move_seat",
     "offer_new_seats",
     "register",
+    "set_language",
 ]
 
 
@@ -161,6 +168,7 @@ def register(
     submission_token: uuid.UUID | None = None,
     waitlist: bool = False,
     accept_any_workshop: bool = False,
+    language: str | None = None,
 ) -> Registration:
     """Register an attendee with one workshop in each of the event's blocks.
 
@@ -182,8 +190,10 @@ def register(
     new one would have had): a repeat meets exactly the refusals a new
     registration meets, so the caller can answer both alike and never tell
     whether an address is registered (views.register). Then nothing is saved,
-    but the address's owner is e-mailed ("register_again"). Queues the
-    confirmation (or waitlist) e-mail.
+    but the address's owner is e-mailed ("register_again", in the language
+    stored with their registration). Queues the confirmation (or waitlist)
+    e-mail, in ``language`` (the one the attendee registered in; default the
+    site's), which all later mails to them use too.
 
     The earlier registration is looked up before inserting, never provoked
     from the unique constraints (their refusal would put the address into
@@ -238,6 +248,7 @@ def register(
                     workshops=workshops,
                     submission_token=submission_token,
                     accept_any_workshop=accept_any_workshop,
+                    language=language or settings.LANGUAGE_CODE,
                 )
     except (IntegrityError, RegistrationError) as refused:
         # Nothing was saved. This very submission, made earlier (a double
@@ -284,6 +295,7 @@ def _create_registration(
     workshops: list[Workshop],
     submission_token: uuid.UUID | None,
     accept_any_workshop: bool,
+    language: str,
 ) -> Registration:
     """Save a new registration with its answers, seats or waitlist places; queue its e-mail."""
     registration = Registration.objects.create(
@@ -292,6 +304,7 @@ def _create_registration(
         consent_given_at=timezone.now(),
         submission_token=submission_token,
         accept_any_workshop=accept_any_workshop and status == Registration.Status.WAITLISTED,
+        language=language,
         **{**attendee, "email": email},
     )
     Answer.objects.bulk_create(
@@ -422,6 +435,47 @@ def cancel(*, registration: Registration, by_organiser: bool = False) -> Registr
         queue_email(registration, "cancelled")
         _fill_free_seats(event, workshops)
         return registration
+
+
+def leave_waitlist(*, registration: Registration, block_id: int) -> WaitlistEntry:
+    """Take a confirmed attendee off the waitlist of one block; they keep their seat there.
+
+    Refused with ``ChangesClosed`` after the change deadline, with
+    ``WaitlistedRegistration`` for a registration on the event's waitlist (it
+    needs a place in every block: it leaves by cancelling), and with
+    ``NotOnWaitlist`` when there is no such entry (perhaps the attendee has
+    just been moved in). Returns the deleted entry. Sends no mail: the
+    attendee's seats and calendar are unchanged.
+
+    Locks: the event row (``lock_event_and_workshops``, no workshops: no seat
+    changes), then the registration, so it never crosses ``fill_free_seats``
+    moving the same attendee.
+    """
+    with transaction.atomic():
+        event, _workshops = lock_event_and_workshops(registration.event, workshop_ids=())
+        registration = Registration.objects.locked().get(pk=registration.pk)
+        if registration.status == Registration.Status.WAITLISTED:
+            raise WaitlistedRegistration
+        if registration.status != Registration.Status.CONFIRMED or not event.changes_are_open():
+            raise ChangesClosed
+        entry = (
+            WaitlistEntry.objects.select_related("workshop", "block")
+            .filter(registration=registration, block_id=block_id)
+            .first()
+        )
+        if entry is None:
+            raise NotOnWaitlist
+        entry.delete()
+        return entry
+
+
+def set_language(*, registration: Registration, language: str) -> Registration:
+    """Store the language of the attendee's e-mails and links (one of ``settings.LANGUAGES``)."""
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        raise ValueError(f"Not a language of the site: {language!r}")
+    Registration.objects.filter(pk=registration.pk).update(language=language)
+    registration.language = language
+    return registration
 
 
 def fill_free_seats(*, event: Event) -> list[Registration]:

@@ -6,11 +6,14 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
+from events.materials import material_response
 from events.models import Event
 from events.selectors import (
     add_speakers,
@@ -25,13 +28,22 @@ from . import (
     emails,
     exceptions,
     form_cache,
+    materials,
     privacy,
     ranking,
     selectors,
     services,
     submitted,
 )
-from .forms import CancelForm, ChangeSeatsForm, EraseForm, RegistrationForm, ResendLinkForm
+from .forms import (
+    CancelForm,
+    ChangeSeatsForm,
+    EraseForm,
+    LanguageForm,
+    LeaveWaitlistForm,
+    RegistrationForm,
+    ResendLinkForm,
+)
 from .models import (
     INVOICE,
     Registration,
@@ -103,6 +115,7 @@ def register(request, slug):
             choices=form.choices,
             answers=form.answers,
             submission_token=form.cleaned_data["submission_token"],
+            language=translation.get_language(),
             **form.waitlist_choices,
         )
     except exceptions.AlreadyRegistered as repeat:
@@ -180,7 +193,11 @@ def confirmation(request, slug):
 @require_http_methods(["GET"])
 def confirmation_calendar(request, slug):
     """The "Add to calendar" of the page after registering: the .ics of what this browser
-    chose, while ``confirmation`` shows it (the same file as the confirmation e-mail's)."""
+    chose, while ``confirmation`` shows it (the same builder as the e-mails' and the
+    personal page's files, with the same UIDs). It carries SEQUENCE 0, the version
+    before any e-mail's (``calendar.next_sequence``): nothing is saved or counted for
+    it, so a repeat of a registered address downloads alike, and the file of any
+    later e-mail or personal-page download takes its place in the calendar."""
     event = _open_event(slug)
     submission = submitted.read(request, event)
     if submission is None or submission[0].status != Registration.Status.CONFIRMED:
@@ -191,6 +208,7 @@ def confirmation_calendar(request, slug):
             registration=registration,
             seats=seats,
             sessions=event.sessions.order_by("day", "starts", "pk"),
+            sequence=0,
         ),
         content_type=f"{calendar.CONTENT_TYPE}; charset=utf-8",
     )
@@ -217,15 +235,19 @@ def _personal_page(request, registration, secret, **forms):
 def _personal_context(registration, **extra):
     event = registration.event
     blocks = blocks_with_workshops(event)
+    seats = registration.seats.all()
     context = {
         "registration": registration,
         "event": event,
-        "seats": registration.seats.all(),
+        "seats": seats,
         "waitlist_entries": registration.waitlist_entries.select_related("workshop", "block"),
         "changes_open": event.changes_are_open(),
         "change_form": ChangeSeatsForm(registration=registration, blocks=blocks),
         "cancel_form": CancelForm(),
         "erase_form": EraseForm(),
+        "language_form": LanguageForm(initial={"language": registration.language}),
+        "links_shown": event.online_links_shown(),
+        "has_online_links": selectors.has_online_links(event, seats),
     }
     context.update(extra)
     return context
@@ -313,6 +335,60 @@ def renew_link(request, secret):
 @require_http_methods(["GET"])
 def link_renewed(request):
     return _private(render(request, "registrations/link_renewed.html"))
+
+
+@require_http_methods(["POST"])
+def leave_waitlist(request, secret):
+    """Leave the waitlist of one block, keeping the seat there (the button next to the place)."""
+    registration = _registration_by_secret(secret)
+    form = LeaveWaitlistForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose the waitlist to leave."))
+        return redirect("registrations:personal", secret=secret)
+    try:
+        entry = services.leave_waitlist(
+            registration=registration, block_id=form.cleaned_data["block"]
+        )
+    except exceptions.RegistrationError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(
+            request,
+            _("You have left the waitlist for “%(workshop)s”. You keep your current seat.")
+            % {"workshop": entry.workshop.title},
+        )
+    return redirect("registrations:personal", secret=secret)
+
+
+@require_http_methods(["POST"])
+def change_language(request, secret):
+    """Store the language of the attendee's e-mails and links, and show the page in it."""
+    registration = _registration_by_secret(secret)
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the languages."))
+        return redirect("registrations:personal", secret=secret)
+    language = form.cleaned_data["language"]
+    services.set_language(registration=registration, language=language)
+    with translation.override(language):
+        # Each language's catalog names itself: Danish reads "… er på dansk fra nu af."
+        messages.success(request, _("Your e-mails and links will be in English from now on."))
+        url = reverse("registrations:personal", kwargs={"secret": secret})
+    return redirect(url)
+
+
+@require_http_methods(["GET"])
+def calendar_file(request, secret):
+    """The attendee's programme as an .ics file ("Add to calendar"); only while they hold seats."""
+    registration = _registration_by_secret(secret)
+    if registration.status != Registration.Status.CONFIRMED:
+        raise Http404
+    response = HttpResponse(
+        calendar.registration_calendar(registration),
+        content_type=f"{calendar.CONTENT_TYPE}; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{registration.event.slug}.ics"'
+    return _private(response)
 
 
 @require_http_methods(["GET", "POST"])
@@ -413,3 +489,14 @@ def erase(request, secret):
 @require_http_methods(["GET"])
 def erased(request):
     return _private(render(request, "registrations/erased.html"))
+
+
+@require_http_methods(["GET"])
+def material(request, secret, pk):
+    """A file of the event's materials, for an attendee who may see it (else 404): served
+    through this check, never from a public address (``registrations.materials``)."""
+    registration = _registration_by_secret(secret)
+    found = materials.visible_materials(registration).filter(pk=pk).exclude(file="").first()
+    if found is None:
+        raise Http404
+    return _private(material_response(found))

@@ -90,3 +90,27 @@ def production_env(tmp_path_factory):
         timeout=120,
     )
     return env
+
+
+@pytest.fixture(scope="session")
+def _materials_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("materials")
+
+
+@pytest.fixture(autouse=True)
+def materials_dir(settings, _materials_root):
+    """Materials (events.materials) are stored in a folder of the test session's, never in
+    var/ (one for the session: data made by a module's fixture outlives a test)."""
+    from events.materials import MATERIALS_STORAGE
+
+    folder = _materials_root
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "materials": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(folder), "base_url": None},
+        },
+    }
+    MATERIALS_STORAGE.forget()
+    yield folder
+    MATERIALS_STORAGE.forget()

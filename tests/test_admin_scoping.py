@@ -76,7 +76,7 @@ from django_scopes import scope, scopes_disabled
 from django_scopes.manager import DisabledQuerySet
 from import_export.tmp_storages import TempFolderStorage
 
-from events.models import Event, Membership, Organisation, Workshop
+from events.models import Event, Material, Membership, Organisation, Workshop
 from registrations import services
 from registrations.models import ExportRecord, Registration, secret_digest
 from tests.factories import (
@@ -205,6 +205,12 @@ def make_organisation_with_an_event(letter: str, word: str) -> OrganisationData:
     speaker = make_speaker(owner=organisation, name=f"{word} Velkomsttaler")
     session.speaker_links.create(speaker=speaker, position=0)
     titles |= {session.title, speaker.name}
+    slides = Material.objects.create(
+        workshop=workshop,
+        title=f"{word} slides",
+        file=SimpleUploadedFile(f"{word}-slides.pdf", b"%PDF-1.4 " + word.encode()),
+    )
+    titles |= {slides.title, slides.original_name}
 
     question = answers = None
     Question = optional_model("registrations", "Question")

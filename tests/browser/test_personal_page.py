@@ -122,7 +122,7 @@ def test_attendee_changes_a_workshop_joins_a_waitlist_and_cancels(live_server, p
     expect(page.get_by_role("status")).to_have_text(
         "Din tilmelding er afmeldt. Dine pladser går videre til andre."
     )
-    expect(status).to_have_text("Aflyst")
+    expect(status).to_have_text("Afmeldt")
     expect(change_form).to_have_count(0)
     expect(page.get_by_role("button", name="Afmeld", exact=True)).to_have_count(0)
     registration.refresh_from_db()

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
+import time_machine
 from django.core import mail
 from django.urls import reverse
 
@@ -160,7 +161,7 @@ def test_confirmation_mail_in_danish_tells_everything_needed(
         "Tak for din tilmelding til Faglig Fællesskabsdag. Din tilmelding er bekræftet.\n"
         "\n"
         "Faglig Fællesskabsdag\n"
-        "Hvornår: 7. maj 2030\n"
+        "Hvornår: 7. maj 2030, 09.15–16.15\n"
         "Hvor: Festsalen, Vej 1, 2600 Glostrup\n"
         "\n"
         "Dine workshops:\n"
@@ -355,13 +356,22 @@ def test_confirmation_calendar_holds_the_plenary_items_and_the_chosen_workshops(
 def test_online_workshops_have_their_link_as_the_calendar_location(
     django_capture_on_commit_callbacks,
 ):
-    event = make_event(is_online=True, venue="", first_day=datetime.date(2030, 5, 11))
+    event = make_event(
+        is_online=True,
+        venue="",
+        first_day=datetime.date(2030, 5, 11),
+        registration_closes=datetime.datetime(2030, 5, 10, tzinfo=COPENHAGEN),
+    )
     block = make_block(event, starts=datetime.time(16, 55), ends=datetime.time(17, 30))
     make_workshop(
         block, title="Design af nye løsninger", online_link="https://meet.example.org/ws1"
     )
 
-    with django_capture_on_commit_callbacks(execute=True):
+    # Registered within the week before, when the links are shown (online_links_days_before).
+    with (
+        time_machine.travel(datetime.datetime(2030, 5, 6, 12, tzinfo=COPENHAGEN), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         registration = register(event, "Design af nye løsninger")
 
     [message] = mail.outbox

@@ -176,7 +176,7 @@ def test_attendee_list_shows_status_and_the_workshop_a_waitlisted_attendee_waits
 
     rows = parse_csv(content)
     assert [(row[0], row[8], row[10], row[11]) for row in rows[1:]] == [
-        ("Dorte", "Aflyst", "", ""),
+        ("Dorte", "Afmeldt", "", ""),
         ("Anne", "Bekræftet", "Ældre og rødgrød 1", "Ældre og rødgrød 2"),
         ("Bo", "Bekræftet", "Børn på tværs 1", "Ældre og rødgrød 2"),
         (
@@ -276,11 +276,25 @@ def test_room_list_holds_who_sits_in_the_workshop_by_name(client, exporter, even
         f'{timezone.localdate().isoformat()}.csv"'
     )
     rows = parse_csv(content)
+    day = aeldre.block.day
+    weekday = ["mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"]
+    months = ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august"]
+    months += ["september", "oktober", "november", "december"]
+    when = f"{weekday[day.weekday()]} {day.day}. {months[day.month - 1]} {day.year}, 11.00–12.30"
     assert rows == [
-        ["Navn", "Arbejdsplads", "E-mail", "Kosthensyn og allergier"],
-        ["anders And", "Andeby", rows[1][2], ""],
-        ["Åse Ørum", "Glostrup Kommune", rows[2][2], "Glutenfri"],
+        ["Arrangement", "Socialrådgiverdage"],
+        ["Workshop", "Ældre og rødgrød 1"],
+        ["Lokale", "Lokale Æ"],
+        ["Tidspunkt", when],
+        ["Deltagere", "2"],
+        [],
+        ["Navn", "Arbejdsplads"],
+        ["anders And", "Andeby"],
+        ["Åse Ørum", "Glostrup Kommune"],
     ]
+    # What a speaker's list is for needs no addresses or dietary needs.
+    assert "Glutenfri" not in content.decode()
+    assert "@" not in content.decode()
 
 
 def test_room_list_of_another_events_workshop_is_404(client, exporter, event):
@@ -695,3 +709,194 @@ def test_export_records_are_shown_to_superusers_only(client, exporter, event):
     assert list(as_superuser.context["cl"].result_list) == list(ExportRecord.objects.all())
     assert change.status_code == 200
     assert not change.context["has_change_permission"]
+
+
+def test_all_room_lists_in_one_workbook_a_sheet_per_workshop(client, exporter, event):
+    first, second = event.blocks.order_by("day")
+    _aeldre, boern = first.workshops.all()
+    _aeldre2, boern2 = second.workshops.all()
+    make_registration(event, name="Åse Ørum", dietary_needs="Glutenfri")
+    make_registration(event, name="Bo Æbelø", choices={first.pk: boern.pk, second.pk: boern2.pk})
+    make_registration(event, name="anders And", workplace="Andeby")
+
+    response = client.get(url(event, "room_lists", "xlsx"))
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (
+        'attachment; filename="socialraadgiverdage-2017-lokalelister-'
+        f'{timezone.localdate().isoformat()}.xlsx"'
+    )
+    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    assert workbook.sheetnames == [
+        "Ældre og rødgrød 1",
+        "Børn på tværs 1",
+        "Ældre og rødgrød 2",
+        "Børn på tværs 2",
+    ]
+    sheets = {
+        name: [
+            [c for c in row if c is not None] for row in workbook[name].iter_rows(values_only=True)
+        ]
+        for name in workbook.sheetnames
+    }
+    assert sheets["Ældre og rødgrød 1"][:3] == [
+        ["Arrangement", "Socialrådgiverdage"],
+        ["Workshop", "Ældre og rødgrød 1"],
+        ["Lokale", "Lokale Æ"],
+    ]
+    assert sheets["Ældre og rødgrød 1"][4:] == [
+        ["Deltagere", 2],
+        [],
+        ["Navn", "Arbejdsplads"],
+        ["anders And", "Andeby"],
+        ["Åse Ørum", "Glostrup Kommune"],
+    ]
+    assert sheets["Børn på tværs 1"][-2:] == [
+        ["Navn", "Arbejdsplads"],
+        ["Bo Æbelø", "Glostrup Kommune"],
+    ]
+    assert sheets["Børn på tværs 2"][-2:] == [
+        ["Navn", "Arbejdsplads"],
+        ["Bo Æbelø", "Glostrup Kommune"],
+    ]
+    assert sheets["Ældre og rødgrød 2"][-3:] == [
+        ["Navn", "Arbejdsplads"],
+        ["anders And", "Andeby"],
+        ["Åse Ørum", "Glostrup Kommune"],
+    ]
+    assert ExportRecord.objects.get().row_count == 6
+
+
+def test_all_room_lists_take_the_same_queries_for_4_workshops_as_for_40(client, exporter):
+    def queries(workshops: int) -> int:
+        event = make_event()
+        block = make_block(event)
+        for n in range(workshops):
+            workshop = make_workshop(block, title=f"Workshop {n}")
+            make_registration(event, choices={block.pk: workshop.pk})
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url(event, "room_lists", "xlsx"))
+            b"".join(response.streaming_content)
+        return len(captured)
+
+    assert queries(4) == queries(40)
+
+
+def test_room_lists_of_an_event_without_workshops_is_an_empty_list(client, exporter):
+    event = make_event()
+
+    response = client.get(url(event, "room_lists", "csv"))
+
+    assert response.status_code == 200
+    assert parse_csv(b"".join(response.streaming_content)) == [["Navn", "Arbejdsplads"]]
+
+
+def test_the_event_page_offers_all_room_lists_at_once(client, exporter, event):
+    page = client.get(reverse("admin:events_event_change", args=[event.pk])).content.decode()
+
+    assert "Alle lokalelister (et ark pr. workshop)" in page
+    assert f'href="{url(event, "room_lists", "xlsx")}"' in page
+
+
+def test_unique_sheet_titles_within_31_characters():
+    taken = set()
+    long = "Kan beskæftigelsesfaglig stolthed udvikles på et stramstyret lovområde"
+
+    titles = [exports.unique_sheet_title(long, taken) for _ in range(3)]
+    titles.append(exports.unique_sheet_title("A/B: [x]", taken))
+
+    assert titles == [
+        "Kan beskæftigelsesfaglig stolth",
+        "Kan beskæftigelsesfaglig st (2)",
+        "Kan beskæftigelsesfaglig st (3)",
+        "A B   x",
+    ]
+
+
+# One EAN, several organisations ------------------------------------------------------------
+
+
+def ean_payer(name: str, organisation: str, ean: str = "5798000000001") -> dict:
+    return dict(
+        name=name,
+        payer=Registration.Payer.EAN,
+        ean=ean,
+        invoice_organisation=organisation,
+        invoice_address="Rådhusvej 2",
+    )
+
+
+def test_invoicing_says_when_one_ean_is_given_with_different_organisations(client, exporter, event):
+    make_registration(event, **ean_payer("Anne", "Glostrup Kommune"))
+    make_registration(event, **ean_payer("Bo", "glostrup  kommune "))
+    make_registration(event, **ean_payer("Carl", "Jobcenter Albertslund"))
+    make_registration(event, **ean_payer("Dorte", "Roskilde Kommune", ean="5798000000002"))
+
+    _response, content = download(client, url(event, "invoicing", "csv"))
+
+    rows = parse_csv(content)
+    blanks = [n for n, row in enumerate(rows) if row == []]
+    sums, check = rows[blanks[0] + 1 : blanks[1]], rows[blanks[1] + 1 :]
+    assert [row[1:3] + row[4:5] for row in sums[2:]] == [
+        ["5798000000001", "KONTROLLÉR: Glostrup Kommune / Jobcenter Albertslund", "3"],
+        ["5798000000002", "Roskilde Kommune", "1"],
+    ]
+    assert check[0] == [
+        "Ét EAN- eller CVR-nummer er angivet med forskellige organisationers navne: "
+        "5798000000001 (Glostrup Kommune, Jobcenter Albertslund). Faktureringslisten lægger det "
+        "sammen som én betaler: kontrollér, hvilken organisation der er den rigtige, før der "
+        "faktureres."
+    ]
+    assert check[2:] == [
+        ["Betaler", "EAN- eller CVR-nummer", "Organisation", "Deltagere"],
+        ["Offentlig arbejdsgiver (EAN-nummer)", "5798000000001", "Glostrup Kommune", "2"],
+        ["Offentlig arbejdsgiver (EAN-nummer)", "5798000000001", "Jobcenter Albertslund", "1"],
+    ]
+
+
+def test_invoicing_without_such_numbers_has_no_check_sheet(client, exporter, event):
+    make_registration(event, **ean_payer("Anne", "Glostrup Kommune"))
+    make_registration(event, **ean_payer("Bo", "Glostrup kommune"))
+
+    _response, content = download(client, url(event, "invoicing", "xlsx"))
+
+    assert list(parse_xlsx(content)) == ["Fakturering", "Sum pr. betaler"]
+
+
+def test_the_xlsx_has_a_check_sheet_for_such_numbers(client, exporter, event):
+    make_registration(event, **ean_payer("Anne", "Glostrup Kommune"))
+    make_registration(event, **ean_payer("Carl", "Jobcenter Albertslund"))
+
+    _response, content = download(client, url(event, "invoicing", "xlsx"))
+
+    sheets = parse_xlsx(content)
+    assert list(sheets) == ["Fakturering", "Sum pr. betaler", "Kontrollér før fakturering"]
+
+
+def test_the_events_page_warns_of_one_ean_with_different_organisations(client, exporter, event):
+    make_registration(event, **ean_payer("Anne", "Glostrup Kommune"))
+    make_registration(event, **ean_payer("Carl", "Jobcenter Albertslund"))
+
+    response = client.get(reverse("admin:events_event_change", args=[event.pk]))
+
+    warnings = [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
+    assert warnings == [
+        "Ét EAN- eller CVR-nummer er angivet med forskellige organisationers navne: "
+        "5798000000001 (Glostrup Kommune, Jobcenter Albertslund). Faktureringslisten lægger det "
+        "sammen som én betaler: kontrollér, hvilken organisation der er den rigtige, før der "
+        "faktureres."
+    ]
+
+
+def test_no_warning_for_a_programme_editor(client, event):
+    call_command("setup_roles", stdout=io.StringIO())
+    editor = User.objects.create_user("redaktoer", password="x", is_staff=True)
+    make_member(editor, role=Membership.Role.PROGRAMME_EDITOR)
+    client.force_login(editor)
+    make_registration(event, **ean_payer("Anne", "Glostrup Kommune"))
+    make_registration(event, **ean_payer("Carl", "Jobcenter Albertslund"))
+
+    response = client.get(reverse("admin:events_event_change", args=[event.pk]))
+
+    assert response.status_code == 200
+    assert "Jobcenter Albertslund" not in response.content.decode()

@@ -82,7 +82,8 @@ def test_attendees_get_their_links_in_danish(django_capture_on_commit_callbacks)
     message = by_address["anne@example.org"]
     assert message.subject == "Dine links til KKR konference"
     assert message.body.startswith(
-        "Kære Anne Steffensen\n\nKKR konference holdes online. Her er linkene til dine workshops:\n\n- "
+        "Kære Anne Steffensen\n\nHer er dine online-links til KKR konference.\n\n"
+        "Dine workshops:\n- "
     )
     assert f": Design af nye løsninger\n  Link: {LINK_1}\n" in message.body
     assert LINK_2 not in message.body
@@ -128,8 +129,9 @@ def test_a_change_of_workshop_sends_the_new_links(django_capture_on_commit_callb
     assert LINK_1 not in second.body
 
 
-def test_no_links_for_an_event_that_is_not_online(django_capture_on_commit_callbacks):
+def test_no_links_for_an_event_without_any(django_capture_on_commit_callbacks):
     event = make_online_event(is_online=False, venue="Festsalen")
+    event.blocks.get().workshops.update(online_link="")
     register(event)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -209,7 +211,7 @@ def test_attendees_of_a_workshop_without_a_link_wait_and_the_organiser_is_told(
 
 
 def test_online_links_never_appear_on_public_pages(client):
-    event = make_online_event()
+    event = make_online_event(online_link="https://meet.example.org/plenum")
 
     pages = [
         client.get(event.get_absolute_url()),

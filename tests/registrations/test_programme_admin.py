@@ -56,7 +56,7 @@ def test_event_page_counts_registrations_and_shows_every_workshops_seats(client,
         '&amp;status__exact=confirmed">Bekræftet: 3</a>'
     ) in content
     assert ">På venteliste: 1</a>" in content
-    assert ">Aflyst: 1</a>" in content
+    assert ">Afmeldt: 1</a>" in content
     for workshop, seats, waiting, fill in [
         (full, "2 / 2", 1, "100 %"),
         (free, "1 / 1", 0, "100 %"),
@@ -285,7 +285,7 @@ def test_a_block_with_seats_is_not_deleted(client, organiser):
 
     assert response.status_code == 200
     assert [str(reason) for reason in response.context["protected"]] == [
-        f"Deltagere har 1 pladser i workshopperne i {block}, og 0 venter på en, så blokken kan "
+        f"Deltagere har 1 plads i workshopperne i {block}, og 0 venter på en, så blokken kan "
         "ikke slettes. Afmeld først deres tilmeldinger, eller behold blokken."
     ]
     assert WorkshopBlock.objects.filter(pk=block.pk).exists()
@@ -301,7 +301,7 @@ def test_a_workshop_with_seats_or_waiting_attendees_is_not_deleted(client, organ
 
     assert response.status_code == 200
     reason = str(response.context["protected"][0])
-    assert reason.startswith(f"Deltagere har 1 pladser i {workshop.title}, og 1 venter på en")
+    assert reason.startswith(f"Deltagere har 1 plads i {workshop.title}, og 1 venter på en")
     assert f"?event__id__exact={event.pk}&amp;workshop={workshop.pk}" in reason
     assert Workshop.objects.filter(pk=workshop.pk).exists()
 
@@ -375,6 +375,8 @@ def test_raising_a_capacity_on_the_workshops_page_moves_the_waitlist_in(
             "speaker_links-INITIAL_FORMS": "0",
             "speaker_links-MIN_NUM_FORMS": "0",
             "speaker_links-MAX_NUM_FORMS": "1000",
+            "materials-TOTAL_FORMS": "0",
+            "materials-INITIAL_FORMS": "0",
         }
     )
     data["block"] = workshop.block_id

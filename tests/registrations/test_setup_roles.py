@@ -21,7 +21,7 @@ def test_setup_roles_gives_organisers_exactly_the_programme_permissions():
     group = Group.objects.get(name=ORGANISER_GROUP)
     permissions = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
     programme = ["event", "workshopblock", "session", "workshop", "speaker"]
-    programme += ["sessionspeaker", "workshopspeaker"]
+    programme += ["sessionspeaker", "workshopspeaker", "material"]
     assert permissions == {
         f"events.{action}_{model}"
         for model in programme
@@ -54,13 +54,13 @@ def test_setup_roles_run_again_removes_permissions_given_by_hand_and_says_so():
 
     assert out.getvalue().splitlines() == [
         f'The group "{PROGRAMME_EDITOR_GROUP}" exists.',
-        f'"{PROGRAMME_EDITOR_GROUP}" has 28 permissions (0 added, 0 removed).',
+        f'"{PROGRAMME_EDITOR_GROUP}" has 32 permissions (0 added, 0 removed).',
         f'The group "{ORGANISER_GROUP}" exists.',
         "  - registrations.delete_registration",
-        f'"{ORGANISER_GROUP}" has 40 permissions (0 added, 1 removed).',
+        f'"{ORGANISER_GROUP}" has 44 permissions (0 added, 1 removed).',
     ]
     assert Group.objects.filter(name=ORGANISER_GROUP).count() == 1
-    assert group.permissions.count() == 40
+    assert group.permissions.count() == 44
 
 
 def test_setup_roles_reports_the_groups_it_created():
@@ -69,15 +69,15 @@ def test_setup_roles_reports_the_groups_it_created():
     call_command("setup_roles", stdout=out)
 
     lines = out.getvalue().splitlines()
-    assert (lines[0], lines[29]) == (
+    assert (lines[0], lines[33]) == (
         f'Created the group "{PROGRAMME_EDITOR_GROUP}".',
-        f'"{PROGRAMME_EDITOR_GROUP}" has 28 permissions (28 added, 0 removed).',
+        f'"{PROGRAMME_EDITOR_GROUP}" has 32 permissions (32 added, 0 removed).',
     )
-    assert (lines[30], lines[-1]) == (
+    assert (lines[34], lines[-1]) == (
         f'Created the group "{ORGANISER_GROUP}".',
-        f'"{ORGANISER_GROUP}" has 40 permissions (40 added, 0 removed).',
+        f'"{ORGANISER_GROUP}" has 44 permissions (44 added, 0 removed).',
     )
-    assert len(lines) == 30 + 42
+    assert len(lines) == 34 + 46
 
 
 def test_a_programme_editor_gets_the_programme_and_nothing_of_the_attendees():

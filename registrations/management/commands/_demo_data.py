@@ -113,6 +113,7 @@ class EventFacts:
     sessions: tuple[PlenaryFacts, ...]
     blocks: tuple[BlockFacts, ...]
     is_online: bool = False
+    online_link: str = ""  # of the plenary sessions
     venue: str = ""
     address: str = ""
     practical_information: str = ""
@@ -779,6 +780,7 @@ STEEN_VINDUM = Person(
 )
 STEFAN_HERMANN = Person("Stefan Hermann", "rektor", "Københavns Professionshøjskole")
 KKR_MEETING_URL = "https://meet.example.org/kkr-2021-workshop-{}"
+KKR_PLENARY_URL = "https://meet.example.org/kkr-2021-plenum"
 
 KKR_SESSIONS = (
     PlenaryFacts(
@@ -1020,10 +1022,10 @@ def kkr_konference_2021(today: datetime.date) -> EventFacts:
         contact_name="Sekretariatet for KKR Midtjylland",
         contact_email="kkr.midtjylland@example.org",
         is_online=True,
+        online_link=KKR_PLENARY_URL,
         practical_information=paragraphs(
             "Konferencen holdes virtuelt. På konferencedagen vælger du selv den workshop, du "
             "deltager i; workshopperne holdes i virtuelle break out rooms.",
-            "Ugen før konferencen får du en mail med links.",
         ),
         first_day=day,
         last_day=day,

@@ -3,7 +3,8 @@
 ``RETENTION_DAYS_AFTER_EVENT`` (default 90) days after an event's last day,
 its attendees are anonymised: name, e-mail address, phone, workplace, job
 title, membership number and dietary needs are replaced or cleared, and their
-personal links stop working. Status, seats and waitlist places stay, so the
+personal links stop working, and the event's materials (files and links) are
+deleted. Status, seats and waitlist places stay, so the
 organisers' counts and workshop statistics hold. A paid event's invoicing
 data (payer, EAN/CVR, organisation, invoice address, att., order number) is
 kept until ``BOOKKEEPING_RETENTION_YEARS`` (default 5) years after the event
@@ -80,5 +81,6 @@ class Command(BaseCommand):
             f"Anonymised {done['anonymised']} registration(s) "
             f"({settings.RETENTION_DAYS_AFTER_EVENT} days after their event); "
             f"erased the invoicing data of {done['invoice_data_erased']} "
-            f"({settings.BOOKKEEPING_RETENTION_YEARS} years after)."
+            f"({settings.BOOKKEEPING_RETENTION_YEARS} years after); "
+            f"deleted {done['materials_deleted']} material(s) of past events."
         )

@@ -142,6 +142,7 @@ def _event_fields(facts: EventFacts, *, organisation: Organisation, today: datet
         "contact_name": facts.contact_name,
         "contact_email": facts.contact_email,
         "is_online": facts.is_online,
+        "online_link": facts.online_link,
         "venue": facts.venue,
         "address": facts.address,
         "first_day": facts.first_day,

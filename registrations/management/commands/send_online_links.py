@@ -1,14 +1,17 @@
-"""Mail the confirmed attendees of online events the links of their workshops, days ahead
-(``registrations.online_links`` says who gets what, and when).
+"""Mail the confirmed attendees the online links of the plenary sessions and of their
+workshops, from the moment the event's organiser chose (``registrations.online_links``
+says who gets what, and when).
 
-Meant for a daily scheduler. For each published online event whose first day
-is at most its "send online links (days before)" away (default 7) and whose
-programme has not begun, each confirmed attendee gets one mail with the links
-of the workshops they hold seats in. Each attendee gets it once per set of
-workshops: running the command twice, or twice at once, sends once; after a
-change of workshop it sends again, with the new links. An attendee whose
-workshops do not all have a link yet is left for a later run, and the
-workshops without a link are named on standard error (cron mails it).
+Meant for a daily scheduler. For each published event with online links (held
+online, a link for its plenary sessions, or workshops with links), from its
+"online links shown (days before)" (default 7) and until its programme
+begins, each confirmed attendee gets one mail with the plenary link and the
+links of the workshops they hold seats in. Each attendee gets it once per set
+of links: running the command twice, or twice at once, sends once; after a
+change of workshop, or a plenary link added later, it sends again. At an
+online event, an attendee whose workshops do not all have a link yet is left
+for a later run, and the workshops without a link are named on standard
+error (cron mails it).
 
 Every day at 07:00 from cron (``crontab -e`` as the user that runs fagdag)::
 
@@ -55,8 +58,8 @@ from registrations import online_links
 
 class Command(BaseCommand):
     help = (
-        "Mail the confirmed attendees of online events the links of their workshops, "
-        "once per choice of workshops, when the event is its 'days before' away."
+        "Mail the confirmed attendees the online links of the plenary sessions and their "
+        "workshops, once per set of links, from the event's 'days before'."
     )
 
     def add_arguments(self, parser):

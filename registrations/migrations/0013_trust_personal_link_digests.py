@@ -48,7 +48,7 @@ def give_new_secrets(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registrations", "0010_allocation_rankings"),
+        ("registrations", "0012_materials_and_room_lists"),
     ]
 
     operations = [
