@@ -12,7 +12,6 @@ from django.views.decorators.http import require_http_methods
 
 from events.models import Event
 from events.selectors import (
-    add_speakers,
     blocks_with_workshops,
     get_public_event_with_programme_version,
 )
@@ -62,7 +61,7 @@ def register(request, slug):
         offers_waitlist=True,
     )
     if not form.is_valid():
-        return _registration_form_again(request, event)
+        return _registration_form_again(request, event, form)
     try:
         registration = services.register(
             event=event,
@@ -82,34 +81,24 @@ def register(request, slug):
             },
         )
     except exceptions.WorkshopFull as full:
-        return _registration_form_again(request, event, full_blocks=full.block_ids)
+        return _registration_form_again(request, event, form, full_blocks=full.block_ids)
     except exceptions.InvalidChoices as invalid:
-        return _registration_form_again(request, event, choice_errors=invalid.errors)
+        return _registration_form_again(request, event, form, choice_errors=invalid.errors)
     except exceptions.RegistrationError as refused:
-        return _registration_form_again(request, event, choice_errors={0: refused.message})
+        return _registration_form_again(request, event, form, choice_errors={0: refused.message})
     return redirect("registrations:confirmation", slug=event.slug, secret=registration.secret)
 
 
-def _registration_form_again(request, event, *, full_blocks=(), choice_errors=None):
-    """The submitted form with its errors and answers, and the programme as it is now.
+def _registration_form_again(request, event, form, *, full_blocks=(), choice_errors=None):
+    """The submitted ``form`` with its errors and answers, and the seats as they are now,
+    answered from the kept page (form_cache.form_again).
 
     ``full_blocks``: blocks whose chosen workshop filled up meanwhile;
     ``choice_errors``: the service's errors by block id, 0 for the whole form.
     """
-    blocks = blocks_with_workshops(event)
-    add_speakers(blocks)
-    form = RegistrationForm(
-        request.POST, event=event, blocks=blocks, questions=form_cache.questions(event)
+    return form_cache.form_again(
+        request, event, form, full_blocks=full_blocks, choice_errors=choice_errors
     )
-    form.is_valid()
-    form.mark_full(full_blocks)
-    choice_errors = choice_errors or {}
-    for block in form.blocks:
-        if block.pk in choice_errors:
-            form.add_error(form.block_field_name(block), choice_errors[block.pk])
-    if 0 in choice_errors:
-        form.add_error(None, choice_errors[0])
-    return render(request, "registrations/register.html", {"event": event, "form": form})
 
 
 def _registration_by_secret(secret: str) -> Registration:

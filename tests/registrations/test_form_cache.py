@@ -138,8 +138,9 @@ def make_event_with_programme(**fields):
 
 def option(content: str, workshop) -> str:
     """The markup of ``workshop``'s radio option on the form page."""
-    start = content.index(f'value="{workshop.pk}"')
-    return content[start : content.index("</div></div>", start)]
+    start = content.index(f'value="{workshop.pk}" id="')
+    ends = (content.find(end, start) for end in ("</details></div>", "</span></div></div>"))
+    return content[start : min(end for end in ends if end >= 0)]
 
 
 def test_a_block_added_after_the_first_submission_is_required_at_once(client):
@@ -198,14 +199,16 @@ def test_a_refused_submission_shows_the_programme_as_it_is_now(client):
     assert "40 ledige pladser" in content
 
 
-def test_a_page_asked_for_with_a_query_string_is_shown_but_not_kept(client):
+def test_a_query_string_is_filled_into_the_kept_page_not_kept_as_another(client):
+    # The filter's query string (events/programme_filter.py) fills in slots of the
+    # one kept page: made-up query strings cannot push the real page out.
     event = make_event_with_programme()
 
     first = client.get(register_url(event) + "?x=1")
     with CaptureQueriesContext(connection) as queries:
-        again = client.get(register_url(event) + "?x=1")
+        again = client.get(register_url(event) + "?q=nothing-matches-this")
 
     assert first.status_code == again.status_code == 200
     assert 'name="block_' in again.content.decode()
-    assert len(queries) > 3  # rendered again, not taken from the kept pages
-    assert form_cache._pages.items == {}
+    assert len(queries) == 2
+    assert len(form_cache._pages.items) == 1
