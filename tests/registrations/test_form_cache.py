@@ -9,10 +9,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from events.models import Speaker, Workshop
+from events.models import Event, Speaker, Workshop
 from registrations import form_cache
+from registrations.forms import RegistrationForm
 from registrations.models import Registration
-from tests.factories import make_block, make_programme, make_workshop
+from tests.factories import make_block, make_programme, make_registration, make_workshop
 from tests.registrations.test_views import form_data, register_url
 
 pytestmark = pytest.mark.django_db
@@ -212,3 +213,79 @@ def test_a_query_string_is_filled_into_the_kept_page_not_kept_as_another(client)
     assert 'name="block_' in again.content.decode()
     assert len(queries) == 2
     assert len(form_cache._pages.items) == 1
+
+
+# --- a refused submission, answered from the kept page ------------------------------------
+
+
+def test_a_refused_submission_is_answered_from_the_kept_page_with_the_answers(client):
+    event = make_event_with_programme(capacity=1)
+    block = event.blocks.first()
+    full = block.workshops.first()
+    client.get(register_url(event))  # the page is kept
+    make_registration(event)  # takes the last seat of the first workshop of each block
+    data = form_data(
+        event,
+        name='Anne "Ø" <Steffensen>',
+        dietary_needs="Vegetar\nIngen nødder",
+        **{f"block_{block.pk}": str(full.pk)},
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(register_url(event), data)
+    count = len(queries)
+    content = response.content.decode()
+
+    assert response.status_code == 200
+    assert "blev fuldt booket, mens du udfyldte formularen" in content
+    assert 'id="error-summary"' in content
+    assert f'<a href="#fieldset_id_block_{block.pk}">' in content
+    assert f'aria-describedby="id_block_{block.pk}_error"' in content
+    assert 'value="Anne &quot;Ø&quot; &lt;Steffensen&gt;"' in content
+    assert "Vegetar\nIngen nødder</textarea>" in content
+    assert re.search(r'value="public"[^>]* checked>', content)
+    assert re.search(r'name="consent"[^>]* checked>', content)
+    assert "Fuldt booket" in option(content, full)
+    assert re.search(rf'value="{full.pk}" id="[^"]*" disabled', content)
+    assert hidden_values(content)["submission_token"] == [data["submission_token"]]
+    assert form_cache.MARK not in content
+    # The event, the seats, then the service's reads and writes: no programme read again.
+    assert not any(
+        "events_workshopspeaker" in query["sql"] for query in queries.captured_queries[:count]
+    )
+
+
+def test_a_workshop_refused_as_full_is_shown_full_whatever_the_seats_read_afterwards(rf):
+    # A seat may free up between the service's refusal and the seats read for the page:
+    # the member was refused for it, so the page must not offer it as free.
+    event = make_event_with_programme(capacity=5)
+    event = Event.objects.with_programme_version().get(pk=event.pk)
+    block = event.blocks.first()
+    refused = block.workshops.first()
+    request = rf.post(register_url(event), form_data(event))
+    form = RegistrationForm(
+        request.POST,
+        event=event,
+        blocks=form_cache.blocks_to_check(event),
+        questions=form_cache.questions(event),
+        offers_waitlist=True,
+    )
+    assert form.is_valid()
+
+    content = form_cache.form_again(request, event, form, full_blocks=[block.pk]).content.decode()
+
+    assert "Fuldt booket" in option(content, refused)
+    assert "5 ledige pladser" not in option(content, refused)
+    assert 'name="waitlist"' not in content  # the block has other workshops with seats
+
+
+def test_a_field_with_an_error_is_rendered_as_crispy_renders_it(client):
+    event = make_event_with_programme()
+
+    response = client.post(register_url(event), form_data(event, email="ikke-en-adresse"))
+
+    content = response.content.decode()
+    assert 'aria-invalid="true"' in content
+    assert 'value="ikke-en-adresse"' in content
+    assert 'value="Anne Steffensen"' in content
+    assert "Skriv en gyldig e-mailadresse." in content or "gyldig e-mail" in content
