@@ -73,7 +73,7 @@ SUMMARY_TEMPLATE = "registrations/_error_summary.html"
 # "<part>:<workshop pk>" (``option_parts``), "<part>:b<block pk>" (``block_parts``)
 # and the filter's (events/programme_filter.py).
 CSRF, SUBMISSION_TOKEN, SUMMARY, ATTENDEE = "csrf", "token", "summary", "attendee"
-__all__ = ["MARK", "blocks_to_check", "forget", "form_again", "page", "questions"]
+__all__ = ["MARK", "blocks_to_check", "forget", "form_again", "full_choices", "page", "questions"]
 
 # Positions in a row of ``event_seats``: each workshop's seats, and blocks without workshops.
 BLOCK_PK, WORKSHOP_PK, CAPACITY, SEATS_TAKEN = range(4)
@@ -112,13 +112,20 @@ def page(request, event: Event) -> HttpResponse:
 
 
 def form_again(
-    request, event: Event, form: RegistrationForm, *, full_blocks=(), choice_errors=None
+    request,
+    event: Event,
+    form: RegistrationForm,
+    *,
+    full_blocks=(),
+    choice_errors=None,
+    rows=None,
 ) -> HttpResponse:
     """The submitted ``form`` (bound and checked) again, with its errors and answers, and
     the seats as they are now, from the kept page.
 
     ``full_blocks``: blocks whose chosen workshop filled up meanwhile (shown full);
-    ``choice_errors``: the service's errors by block id, 0 for the whole form.
+    ``choice_errors``: the service's errors by block id, 0 for the whole form;
+    ``rows``: the seats just read (``event_seats``), if they were.
     """
     form.mark_full(full_blocks)
     choice_errors = choice_errors or {}
@@ -128,7 +135,8 @@ def form_again(
     if 0 in choice_errors:
         form.add_error(None, choice_errors[0])
 
-    rows = event_seats(event.pk)
+    if rows is None:
+        rows = event_seats(event.pk)
     language = get_language()
     chosen = {block.pk: _chosen(form, block) for block in form.blocks}
     refused_full = {chosen[block_pk] for block_pk in full_blocks if chosen.get(block_pk)}
@@ -158,6 +166,34 @@ def form_again(
         if field.errors:
             filled.update(_block_error_parts(block, field))
     return HttpResponse(fill(kept.pieces, filled))
+
+
+def full_choices(event: Event, form: RegistrationForm) -> tuple[frozenset[int], tuple]:
+    """The blocks whose chosen workshop the seats say is full, read without a lock, and
+    the seats read (``event_seats``), for a valid ``form``.
+
+    In a rush most submissions are for a workshop that filled meanwhile: they are
+    refused here, before the seat service opens a transaction and waits for the
+    workshop's lock behind everyone else choosing it. A workshop's seats taken only
+    go down when someone leaves it, so such a refusal is the one the service would
+    have given a moment earlier. Nothing is refused here where the service decides
+    otherwise than by the chosen workshops' seats: when the member asks for the
+    waitlist, when the event has an attendee limit, or when the blocks chosen are
+    not exactly the event's (an invalid choice is the service's to name).
+    """
+    rows = event_seats(event.pk)
+    if form.cleaned_data.get("waitlist") or event.attendee_limit is not None:
+        return frozenset(), rows
+    choices = form.choices
+    if {row[BLOCK_PK] for row in rows} != set(choices):
+        return frozenset(), rows
+    return frozenset(
+        row[BLOCK_PK]
+        for row in rows
+        if row[WORKSHOP_PK] is not None
+        and choices[row[BLOCK_PK]] == row[WORKSHOP_PK]
+        and row[SEATS_TAKEN] >= row[CAPACITY]
+    ), rows
 
 
 def _chosen(form: RegistrationForm, block: WorkshopBlock) -> int | None:

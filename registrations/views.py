@@ -63,6 +63,9 @@ def register(request, slug):
     if not form.is_valid():
         return _registration_form_again(request, event, form)
     try:
+        refused = _refused_early(request, event, form)
+        if refused is not None:
+            return refused
         registration = services.register(
             event=event,
             attendee=services.AttendeeDetails.from_mapping(form.cleaned_data),
@@ -89,7 +92,28 @@ def register(request, slug):
     return redirect("registrations:confirmation", slug=event.slug, secret=registration.secret)
 
 
-def _registration_form_again(request, event, form, *, full_blocks=(), choice_errors=None):
+def _refused_early(request, event, form):
+    """The answer to a submission for a workshop the seats already say is full
+    (form_cache.full_choices), without the seat service's transaction and lock; None
+    when the service is to decide. What comes before a full workshop still does:
+    the same submission made earlier, or the e-mail address already registered
+    (raises ``AlreadyRegistered``)."""
+    full_blocks, rows = form_cache.full_choices(event, form)
+    if not full_blocks:
+        return None
+    earlier = services.explain_refusal(
+        event=event,
+        email=form.cleaned_data["email"],
+        submission_token=form.cleaned_data["submission_token"],
+    )
+    if earlier is not None:
+        return redirect("registrations:confirmation", slug=event.slug, secret=earlier.secret)
+    return _registration_form_again(request, event, form, full_blocks=full_blocks, rows=rows)
+
+
+def _registration_form_again(
+    request, event, form, *, full_blocks=(), choice_errors=None, rows=None
+):
     """The submitted ``form`` with its errors and answers, and the seats as they are now,
     answered from the kept page (form_cache.form_again).
 
@@ -97,7 +121,7 @@ def _registration_form_again(request, event, form, *, full_blocks=(), choice_err
     ``choice_errors``: the service's errors by block id, 0 for the whole form.
     """
     return form_cache.form_again(
-        request, event, form, full_blocks=full_blocks, choice_errors=choice_errors
+        request, event, form, full_blocks=full_blocks, choice_errors=choice_errors, rows=rows
     )
 
 

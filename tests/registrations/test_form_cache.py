@@ -288,4 +288,58 @@ def test_a_field_with_an_error_is_rendered_as_crispy_renders_it(client):
     assert 'aria-invalid="true"' in content
     assert 'value="ikke-en-adresse"' in content
     assert 'value="Anne Steffensen"' in content
-    assert "Skriv en gyldig e-mailadresse." in content or "gyldig e-mail" in content
+    assert "Indtast en gyldig e-mail-adresse." in content
+
+
+def test_a_submission_for_a_workshop_already_full_is_refused_without_the_seat_lock(client):
+    event = make_event_with_programme(capacity=1)
+    block = event.blocks.first()
+    full = block.workshops.first()
+    make_registration(event)  # the last seat of the first workshop of each block
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(register_url(event), form_data(event, email="bo@example.org"))
+    sql = [query["sql"] for query in queries.captured_queries]
+
+    assert response.status_code == 200
+    assert "blev fuldt booket, mens du udfyldte formularen" in response.content.decode()
+    assert "Fuldt booket" in option(response.content.decode(), full)
+    assert not any("FOR UPDATE" in statement for statement in sql)  # no lock waited for
+    assert Registration.objects.filter(email="bo@example.org").count() == 0
+
+
+def test_a_repeated_submission_that_took_the_last_seat_is_answered_with_its_registration(
+    client,
+):
+    event = make_event_with_programme(capacity=1)
+    data = form_data(event, email="bo@example.org")
+    first = client.post(register_url(event), data)
+
+    again = client.post(register_url(event), data)  # a double click: now the workshop is full
+
+    assert first.status_code == again.status_code == 302
+    assert again["Location"] == first["Location"]
+    assert Registration.objects.count() == 1
+
+
+def test_an_address_already_registered_comes_before_a_full_workshop(client):
+    event = make_event_with_programme(capacity=1)
+    make_registration(event, email="bo@example.org")
+
+    response = client.post(register_url(event), form_data(event, email="Bo@Example.org"))
+
+    assert response.status_code == 200
+    assert "allerede tilmeldt" in response.content.decode()
+    assert 'name="block_' not in response.content.decode()
+
+
+def test_a_member_asking_for_the_waitlist_is_left_to_the_seat_service(client):
+    event = make_programme(blocks=1, workshops_per_block=1, capacity=1)
+    make_registration(event)
+
+    response = client.post(
+        register_url(event), form_data(event, email="bo@example.org", waitlist="on")
+    )
+
+    assert response.status_code == 302
+    assert Registration.objects.get(email="bo@example.org").status == Registration.Status.WAITLISTED
