@@ -15,7 +15,9 @@ markers (events/kept_pages.py) and kept by:
 Each request reads the event and the seats (two queries, however big the
 programme) and fills in its CSRF token, each workshop's seats left, a "fully
 booked, waitlist open" line on each block without a seat, and what the
-member's filter hides (events/programme_filter.py).
+member's filter hides (events/programme_filter.py). The page so filled is kept
+too, by the seats and the filter, until the seats change: then only the CSRF
+token is new.
 """
 
 from dataclasses import dataclass
@@ -48,6 +50,7 @@ TEMPLATE = "events/event_detail.html"
 CSRF = "csrf"
 
 _pages = Kept(64)
+_filled = Kept(64)
 
 
 @dataclass(frozen=True)
@@ -67,8 +70,20 @@ def page(request, event: Event) -> HttpResponse:
         kept = _render(request, event, state)
         _pages.put(key, kept)
     chosen = programme_filter.Filter.from_query(request.GET, kept.index)
+    # The page filled in for these seats and this filter, split where the CSRF token
+    # goes: while nobody registers, every request gets the same, but for its token.
+    filled_key = (key, rows, chosen)
+    parts = _filled.get(filled_key)
+    if parts is None:
+        parts = _fill(kept, rows, chosen, state, language).split(slot(CSRF))
+        _filled.put(filled_key, parts)
+    return HttpResponse(get_token(request).join(parts))
+
+
+def _fill(kept: KeptPage, rows, chosen, state: str, language: str) -> str:
+    """The kept page with the seats and the filter filled in (the CSRF token left a slot)."""
     filled = programme_filter.fill(kept.index, chosen)
-    filled[CSRF] = get_token(request)
+    filled[CSRF] = slot(CSRF)
     open_for_registration = state == Event.RegistrationState.OPEN
     for block_pk in fully_booked_blocks(rows):
         filled[f"block-full:{block_pk}"] = block_full_html(language, open_for_registration)
@@ -77,7 +92,7 @@ def page(request, event: Event) -> HttpResponse:
             filled[f"seats:{row[WORKSHOP_PK]}"] = seats_left_html(
                 language, row[CAPACITY] - row[SEATS_TAKEN]
             )
-    return HttpResponse(fill(kept.pieces, filled))
+    return fill(kept.pieces, filled)
 
 
 def event_key(event: Event) -> tuple:
@@ -180,3 +195,4 @@ def _session_text(session) -> str:
 def forget() -> None:
     """Drop every kept page (tests; the keys make it needless otherwise)."""
     _pages.clear()
+    _filled.clear()
