@@ -246,22 +246,37 @@ def register(
                 queue_email(registration, "waitlisted")
             return registration
     except (IntegrityError, RegistrationError) as refused:
-        # Nothing was saved. One look explains a refusal by what is there:
-        # this very submission, made earlier (a double click, a resubmitted
-        # form, perhaps committed by another request while this one waited
-        # for its locks), gets the same answer; otherwise another active
-        # registration with the e-mail address comes before any other reason
-        # (full workshops, wrong choices) but a closed registration.
-        if submission_token is not None:
-            earlier = Registration.objects.filter(submission_token=submission_token).first()
-            if earlier is not None:
-                return earlier
-        if (
-            not isinstance(refused, RegistrationClosed)
-            and event.registrations.active().filter(email=email).exists()
-        ):
-            raise AlreadyRegistered from None
+        earlier = explain_refusal(
+            event=event,
+            email=email,
+            submission_token=submission_token,
+            closed=isinstance(refused, RegistrationClosed),
+        )
+        if earlier is not None:
+            return earlier
         raise
+
+
+def explain_refusal(
+    *, event: Event, email: str, submission_token: uuid.UUID | None, closed: bool = False
+) -> Registration | None:
+    """What comes before the reason a submission was refused for (nothing was saved).
+
+    One look explains a refusal by what is there: this very submission, made
+    earlier (a double click, a resubmitted form, perhaps committed by another
+    request while this one waited for its locks), gets the same answer: the
+    registration it made is returned. Otherwise another active registration
+    with the e-mail address comes before any other reason (full workshops,
+    wrong choices) but a closed registration (``closed``): raises
+    ``AlreadyRegistered``. None: the refusal stands.
+    """
+    if submission_token is not None:
+        earlier = Registration.objects.filter(submission_token=submission_token).first()
+        if earlier is not None:
+            return earlier
+    if not closed and event.registrations.active().filter(email=normalise_email(email)).exists():
+        raise AlreadyRegistered
+    return None
 
 
 def _chosen_workshops(

@@ -381,9 +381,10 @@ def test_form_and_submission_take_the_same_queries_however_big_the_programme(cli
     # POST): the rate limits' counters read at once, then this browser's and
     # this address's registration counters made (each a savepoint, an update
     # of an expired row, an insert, a release); the event with its programme version;
-    # in the transaction the blocks, the chosen workshops locked, the
-    # registration, its seats and its e-mail (the outbox row); and the
-    # savepoints of the test's own transaction around both.
+    # the seats (a choice already full is refused without the lock:
+    # form_cache.full_choices); in the transaction the blocks, the chosen
+    # workshops locked, the registration, its seats and its e-mail (the outbox
+    # row); and the savepoints of the test's own transaction around both.
     assert counts[0] == counts[1]
     assert counts[0][0] == 2
-    assert counts[0][1] == 17, counts
+    assert counts[0][1] == 18, counts
