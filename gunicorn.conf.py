@@ -22,10 +22,14 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5
 
-# Each worker is replaced after about a thousand requests, so a slow leak
-# never grows for long; the jitter keeps them from restarting together.
-max_requests = 1000
-max_requests_jitter = 100
+# Each worker is replaced after about ten thousand requests, so a slow leak
+# never grows for long; the jitter keeps them from restarting together. Not
+# sooner: a new worker starts Django again and renders the pages it keeps
+# (the registration form, the programme; events/kept_pages.py) anew, which
+# after a thousand requests (about ten seconds of a rush) cost more CPU than
+# the requests themselves (bench/rush.py, README).
+max_requests = 10000
+max_requests_jitter = 1000
 
 # The app imports in each worker, not in the master: `kill -HUP` then loads
 # new code, and no database connection can be shared across a fork. Startup

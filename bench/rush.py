@@ -825,6 +825,43 @@ def speed_check() -> float:
 # --- Main -----------------------------------------------------------------------------------
 
 
+def print_ratios(rush, rush_cpu, contention, contention_cpu, pages, trivial_path) -> None:
+    """The figures of this run as ratios, which hold from one day to the next although the
+    machine's speed does not: a refused member against a registered one, pages against a
+    trivial view."""
+
+    def per_member(tally: Tally, cpu: dict) -> float:
+        members = tally.outcomes["form loaded"]
+        return cpu["gunicorn"] / members * 1000 if members and cpu else 0.0
+
+    def ratio(numerator: float, denominator: float) -> str:
+        return f"{numerator / denominator:.2f}" if denominator else "n/a"
+
+    rush_cpu_ms, contention_cpu_ms = (
+        per_member(rush, rush_cpu),
+        per_member(contention, contention_cpu),
+    )
+    rush_p95 = percentile(rush.post_latencies, 95)
+    contention_p95 = percentile(contention.post_latencies, 95)
+    rates = {figures.path: figures.per_second for figures in pages}
+    trivial = rates.get(trivial_path, 0.0)
+    print("  ratios on this run:")
+    print(
+        f"    (b)/(a) gunicorn CPU per member (GET + POST): {contention_cpu_ms:.1f} / "
+        f"{rush_cpu_ms:.1f} ms = {ratio(contention_cpu_ms, rush_cpu_ms)} (target at most 1)"
+    )
+    print(
+        f"    (b)/(a) POST p95: {contention_p95:.0f} / {rush_p95:.0f} ms = "
+        f"{ratio(contention_p95, rush_p95)} (target at most 1)"
+    )
+    for path, target in ((PROGRAMME_PATH, 0.3), (LIST_PATH, 0.5)):
+        if path in rates:
+            print(
+                f"    {path} / {trivial_path} req/s: {rates[path]:.1f} / {trivial:.1f} = "
+                f"{ratio(rates[path], trivial)} (target at least {target})"
+            )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default="postgres://postgres@127.0.0.1:5432/fagdag_bench")
@@ -994,6 +1031,7 @@ def main() -> int:
     ]
     for label, ok in targets:
         print(f"  target {'met   ' if ok else 'MISSED'} {label}")
+    print_ratios(rush, rush_cpu, contention, contention_cpu, pages, arguments.trivial_path)
     errors = [line for line in server_log.splitlines() if "ERROR" in line or "Traceback" in line]
     if errors:
         print(

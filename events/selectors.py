@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import Prefetch
 from django.http import Http404
+from django.utils import timezone
 
 from .models import (
     Event,
@@ -53,6 +54,8 @@ PUBLIC_EVENT_WITH_PROGRAMME_VERSION = """
     WHERE e.slug = %s AND e.status IN (%s, %s)
 """
 EVENT_BLOCK_IDS = "SELECT b.id FROM events_workshopblock b WHERE b.event_id = %s"
+# Positions in a row of ``event_seats``.
+BLOCK_PK, WORKSHOP_PK, CAPACITY, SEATS_TAKEN = range(4)
 EVENT_SEATS = """
     SELECT b.id, w.id, w.capacity, w.seats_taken
     FROM events_workshopblock b LEFT JOIN events_workshop w ON w.block_id = b.id
@@ -87,6 +90,41 @@ def get_public_event_with_programme_version(*, slug: str) -> Event:
     ):
         return event
     raise Http404
+
+
+VISIBLE_EVENT_WITH_PROGRAMME_VERSION = """
+    SELECT e.*, v.number AS programme_version
+    FROM events_event e LEFT JOIN events_programmeversion v ON v.event_id = e.id
+    WHERE e.slug = %s
+"""
+
+
+def get_visible_event_with_programme_version(*, slug: str, user) -> Event:
+    """``get_visible_event`` with ``programme_version``, as
+    ``Event.objects.with_programme_version()`` gives it, in one statement."""
+    for event in Event.objects.raw(VISIBLE_EVENT_WITH_PROGRAMME_VERSION, [slug]):
+        if event.status == Event.Status.DRAFT and not previews_drafts_of(
+            user, event.organisation_id
+        ):
+            raise Http404
+        return event
+    raise Http404
+
+
+UPCOMING_PUBLIC_EVENTS = """
+    SELECT e.* FROM events_event e
+    WHERE e.status IN (%s, %s) AND e.last_day >= %s
+    ORDER BY e.first_day, e.title
+"""
+
+
+def upcoming_public_events() -> list[Event]:
+    """``Event.objects.public().upcoming()``, written out once (the event list's one read)."""
+    return list(
+        Event.objects.raw(
+            UPCOMING_PUBLIC_EVENTS, [*Event.PUBLIC_STATUSES, timezone.localdate().isoformat()]
+        )
+    )
 
 
 def get_programme(event: Event) -> list[ProgrammeDay]:

@@ -7,8 +7,9 @@ look at another table (``REFUSALS``):
   change of the event's days that would leave one outside.
 
 And ``versions()``, which count: every change to what the registration form
-shows of a programme (a block, a workshop but for its seats taken, a
-workshop's speakers, a speaker, the organisation holding it) counts up the event's
+or the programme page shows of a programme (a block, a workshop but for its
+seats taken, a workshop's speakers, a plenary item and its speakers, a
+speaker, the organisation holding it) counts up the event's
 ``events_programmeversion.number``, so that pages kept in memory know they
 are still right without reading the programme. The count has a table of its
 own, not a column of the event, so counting takes no lock on the event's row.
@@ -243,8 +244,11 @@ EVENTS_OF_WORKSHOPS = (
 EVENTS_OF_SPEAKER = (
     "SELECT DISTINCT b.event_id, 1 FROM events_workshopspeaker ws "
     "JOIN events_workshop w ON w.id = ws.workshop_id "
-    "JOIN events_workshopblock b ON b.id = w.block_id WHERE ws.speaker_id = {}"
+    "JOIN events_workshopblock b ON b.id = w.block_id WHERE ws.speaker_id = {0} "
+    "UNION SELECT DISTINCT s.event_id, 1 FROM events_sessionspeaker ss "
+    "JOIN events_session s ON s.id = ss.session_id WHERE ss.speaker_id = {0}"
 )
+EVENTS_OF_SESSIONS = "SELECT DISTINCT s.event_id, 1 FROM events_session s WHERE s.id IN ({})"
 COUNT_UP = (
     "INSERT INTO events_programmeversion (event_id, number) {events} "
     "ON CONFLICT (event_id) DO UPDATE SET number = events_programmeversion.number + 1;"
@@ -302,6 +306,33 @@ def versions(workshop_columns: Sequence[str]) -> list[Action]:
             "DELETE",
             EVENTS_OF_WORKSHOPS.format("OLD.workshop_id"),
         ),
+        # The plenary items and their speakers: the programme page shows them.
+        ("version_session_insert", "events_session", "INSERT", "SELECT NEW.event_id, 1"),
+        (
+            "version_session_update",
+            "events_session",
+            "UPDATE",
+            "SELECT DISTINCT e.id, 1 FROM events_event e WHERE e.id IN (NEW.event_id, OLD.event_id)",
+        ),
+        ("version_session_delete", "events_session", "DELETE", "SELECT OLD.event_id, 1"),
+        (
+            "version_session_speaker_insert",
+            "events_sessionspeaker",
+            "INSERT",
+            EVENTS_OF_SESSIONS.format("NEW.session_id"),
+        ),
+        (
+            "version_session_speaker_update",
+            "events_sessionspeaker",
+            "UPDATE",
+            EVENTS_OF_SESSIONS.format("NEW.session_id, OLD.session_id"),
+        ),
+        (
+            "version_session_speaker_delete",
+            "events_sessionspeaker",
+            "DELETE",
+            EVENTS_OF_SESSIONS.format("OLD.session_id"),
+        ),
         ("version_speaker_update", "events_speaker", "UPDATE", EVENTS_OF_SPEAKER.format("NEW.id")),
         (
             "version_organisation_update",
@@ -329,6 +360,7 @@ TABLES = {
     "events_session",
     "events_workshop",
     "events_workshopspeaker",
+    "events_sessionspeaker",
     "events_speaker",
     "events_programmeversion",
     "events_organisation",

@@ -5,29 +5,21 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from . import services
+from . import event_list_page, programme_page, services
 from .forms import SpeakerMaterialForm
 from .models import Event, Material
-from .selectors import get_programme, get_visible_event
+from .selectors import get_visible_event, get_visible_event_with_programme_version
 
 
 def event_list(request):
-    events = Event.objects.public().upcoming()
-    return render(request, "events/event_list.html", {"events": events})
+    """The upcoming events, kept rendered while they and their states stay (event_list_page)."""
+    return event_list_page.page(request)
 
 
 def event_detail(request, slug):
-    event = get_visible_event(slug=slug, user=request.user)
-    return render(
-        request,
-        "events/event_detail.html",
-        {
-            "event": event,
-            "programme": get_programme(event),
-            "registration_state": event.registration_state(),
-            "RegistrationState": Event.RegistrationState,
-        },
-    )
+    """The programme, kept rendered per programme version and language (programme_page)."""
+    event = get_visible_event_with_programme_version(slug=slug, user=request.user)
+    return programme_page.page(request, event)
 
 
 def privacy_context() -> dict:

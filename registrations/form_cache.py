@@ -1,92 +1,94 @@
 """The registration form's programme, rendered and built once per process.
 
 When registration opens, almost every request is for the form of one event:
-the empty page, then the submitted form. Both depend on the event and its
-programme, which change rarely, and on the seats, which change all the time.
+the empty page, then the submitted form, and in a rush most submissions are
+refused (a workshop filled meanwhile). All of them depend on the event and
+its programme, which change rarely, and on the seats, which change all the
+time.
 
-- The empty page (``page``) is rendered once, with markers where the
-  request's own parts go, and kept in pieces in the process's memory; each
-  request fills in its own security tokens and each workshop's seats left,
-  "full" and "disabled", read for it.
+- The page (``page``) is rendered once, with markers where the request's own
+  parts go (events/kept_pages.py), and kept in pieces in the process's
+  memory; each request fills in its own security tokens, each workshop's
+  seats left, "full", "checked" and "disabled", read for it, and what the
+  member's filter hides (events/programme_filter.py).
+- A refused submission (``form_again``) is answered from the same kept page:
+  the member's choices are checked, the errors go into the error summary and
+  the blocks' slots, the seats are read again, and only the part with the
+  member's own answers (about them, the waitlist, the invoice) and the error
+  summary are rendered for the request. A workshop the service refused as full
+  is shown full, whatever the seats read afterwards say.
 - A submitted form is checked against blocks and workshops built once
   (``blocks_to_check``); the service checks the choices again under its locks.
 
-Both are remembered by the event's row and its programme version, read with
+All are remembered by the event's row and its programme version, read with
 the event for every request (``Event.objects.with_programme_version``): the
 database counts up the version at every change of what the form shows of the
 programme (events/triggers.py), so an edit in the admin gives another key at
 once, and nothing has to be told to forget anything. The page's key has the
-fully booked blocks too (they bring the waitlist's fields), the language and
-the path.
+language and the path too (not the query string: the filter only fills in
+slots); the empty answers' part, the language and whether the waitlist is
+offered (a block or the event fully booked).
 
 The version is read before anything the page is rendered from, in a
 statement of its own: a page kept under a version shows that version of the
 programme or a newer one, and a newer version is asked for by another key.
 """
 
-import secrets
-import threading
+import re
 import uuid
-from collections import OrderedDict
+from dataclasses import dataclass
+from html import unescape
 
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
+from django import forms
+from django.forms.utils import ErrorDict
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
+from django.utils.html import escape
 from django.utils.translation import get_language
 
+from events import programme_filter
+from events.kept_pages import MARK, Kept, fill, slot, split
 from events.models import Event, WorkshopBlock
+from events.programme_filter import FilterIndex
 from events.selectors import add_speakers, blocks_with_workshops, event_seats
+from events.templatetags.programme import (
+    description_html,
+    is_online,
+    place_html,
+    speaker_lines_html,
+)
 
 from .forms import RegistrationForm
 from .selectors import EventQuestions, event_is_fully_booked, event_questions
-from .templatetags.registration_form import option_parts
+from .templatetags.registration_form import block_error_parts, option_parts
 
 TEMPLATE = "registrations/register.html"
+ATTENDEE_TEMPLATE = "registrations/_attendee_fields.html"
+SUMMARY_TEMPLATE = "registrations/_error_summary.html"
 
-# Where a request's own parts go in the rendered page: "<MARK>name<MARK>",
-# the name "csrf", "token", or "<part>:<workshop pk>" (``option_parts``).
-# Random per process, so no text typed into the admin can look like one.
-MARK = f"@@slot-{secrets.token_hex(8)}@@"
-CSRF, SUBMISSION_TOKEN = "csrf", "token"
+# The request's own parts: "csrf", "token", "summary" (the error summary),
+# "attendee" (the fields about the member, the waitlist and the invoice),
+# "<part>:<workshop pk>" (``option_parts``), "<part>:b<block pk>" (``block_parts``)
+# and the filter's (events/programme_filter.py).
+CSRF, SUBMISSION_TOKEN, SUMMARY, ATTENDEE = "csrf", "token", "summary", "attendee"
+__all__ = ["MARK", "blocks_to_check", "forget", "form_again", "full_choices", "page", "questions"]
 
 # Positions in a row of ``event_seats``: each workshop's seats, and blocks without workshops.
 BLOCK_PK, WORKSHOP_PK, CAPACITY, SEATS_TAKEN = range(4)
 
 
-class Kept:
-    """Things built for a key, kept in this process's memory; the least recently used go first.
-
-    A plain dict rather than a Django cache: nothing is pickled, and what is
-    kept is shared as is by the requests of this process (never changed).
-    """
-
-    def __init__(self, size: int):
-        self.size = size
-        self.items: OrderedDict = OrderedDict()
-        self.lock = threading.Lock()  # threaded servers (runserver, gthread)
-
-    def get(self, key):
-        with self.lock:
-            value = self.items.get(key)
-            if value is not None:
-                self.items.move_to_end(key)
-            return value
-
-    def put(self, key, value) -> None:
-        with self.lock:
-            self.items[key] = value
-            self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.items.clear()
+@dataclass(frozen=True)
+class KeptPage:
+    pieces: tuple[str, ...]
+    index: FilterIndex
 
 
 # Pages (an event in a language, as its programme is) and programmes kept per
 # process: some events at once, each in two languages, a few versions each.
 _pages = Kept(64)
+_attendee_parts = Kept(64)
 _blocks = Kept(64)
 _questions = Kept(64)
 
@@ -95,44 +97,131 @@ def page(request, event: Event) -> HttpResponse:
     """The empty registration form of ``event`` (open for registration, read with
     ``with_programme_version``) for this request."""
     rows = event_seats(event.pk)
-    event_full = event_is_fully_booked(event)
     language = get_language()
     block_full = _fully_booked_blocks(rows)
-    key = (
-        *_blocks_key(event),
-        block_full,
-        event_full,
-        language,
-        request.get_full_path(),
+    offers_waitlist = bool(block_full) or event_is_fully_booked(event)
+    kept = _kept_page(request, event, language)
+    filled = programme_filter.fill(
+        kept.index, programme_filter.Filter.from_query(request.GET, kept.index), keep_blocks=True
     )
-    pieces = _pages.get(key)
-    if pieces is None:
-        pieces = _render_pieces(request, event, rows)
-        # A query string (the page takes none) is rendered but never kept, so
-        # made-up ones cannot push the real page out.
-        if not request.META.get("QUERY_STRING"):
-            _pages.put(key, pieces)
-    filled = {CSRF: get_token(request), SUBMISSION_TOKEN: str(uuid.uuid4())}
-    parts = _option_parts(rows, block_full, language)
-    return HttpResponse(
-        "".join(
-            piece if index % 2 == 0 else filled.get(piece) or parts[int(piece[2:])][int(piece[0])]
-            for index, piece in enumerate(pieces)
+    filled[CSRF] = get_token(request)
+    filled[SUBMISSION_TOKEN] = str(uuid.uuid4())
+    filled[ATTENDEE] = _attendee_part(request, event, offers_waitlist, language).empty
+    _fill_options(filled, rows, block_full, language, chosen={})
+    return HttpResponse(fill(kept.pieces, filled))
+
+
+def form_again(
+    request,
+    event: Event,
+    form: RegistrationForm,
+    *,
+    full_blocks=(),
+    choice_errors=None,
+    rows=None,
+) -> HttpResponse:
+    """The submitted ``form`` (bound and checked) again, with its errors and answers, and
+    the seats as they are now, from the kept page.
+
+    ``full_blocks``: blocks whose chosen workshop filled up meanwhile (shown full);
+    ``choice_errors``: the service's errors by block id, 0 for the whole form;
+    ``rows``: the seats just read (``event_seats``), if they were.
+    """
+    form.mark_full(full_blocks)
+    choice_errors = choice_errors or {}
+    for block in form.blocks:
+        if block.pk in choice_errors:
+            form.add_error(form.block_field_name(block), choice_errors[block.pk])
+    if 0 in choice_errors:
+        form.add_error(None, choice_errors[0])
+
+    if rows is None:
+        rows = event_seats(event.pk)
+    language = get_language()
+    chosen = {block.pk: _chosen(form, block) for block in form.blocks}
+    refused_full = {chosen[block_pk] for block_pk in full_blocks if chosen.get(block_pk)}
+    if refused_full:  # the service saw them full: so must the member
+        rows = tuple(
+            (row[0], row[1], row[2], max(row[2], row[3])) if row[1] in refused_full else row
+            for row in rows
         )
-    )
+    block_full = _fully_booked_blocks(rows)
+    form.offers_waitlist = bool(block_full) or event_is_fully_booked(event)
+    if not form.offers_waitlist:
+        for name in ("waitlist", "accept_any_workshop"):
+            form.fields.pop(name, None)
+
+    # The member's own parts first (a test client's context lists the bound form first).
+    summary = render_to_string(SUMMARY_TEMPLATE, {"form": form})
+    attendee = _attendee_part(request, event, form.offers_waitlist, language).answered(form)
+    kept = _kept_page(request, event, language)
+    filled = programme_filter.fill(kept.index, programme_filter.Filter(), keep_blocks=True)
+    filled[CSRF] = get_token(request)
+    filled[SUBMISSION_TOKEN] = str(form["submission_token"].value() or uuid.uuid4())
+    filled[SUMMARY] = summary
+    filled[ATTENDEE] = attendee
+    _fill_options(filled, rows, block_full, language, chosen=chosen)
+    for block in form.blocks:
+        field = form[form.block_field_name(block)]
+        if field.errors:
+            filled.update(_block_error_parts(block, field))
+    return HttpResponse(fill(kept.pieces, filled))
 
 
-def _option_parts(rows, block_full: frozenset[int], language: str) -> dict[int, tuple]:
-    """Each workshop's parts that change with the seats, as ``option_parts`` gives them."""
-    return {
-        row[WORKSHOP_PK]: option_parts(
+def full_choices(event: Event, form: RegistrationForm) -> tuple[frozenset[int], tuple]:
+    """The blocks whose chosen workshop the seats say is full, read without a lock, and
+    the seats read (``event_seats``), for a valid ``form``.
+
+    In a rush most submissions are for a workshop that filled meanwhile: they are
+    refused here, before the seat service opens a transaction and waits for the
+    workshop's lock behind everyone else choosing it. A workshop's seats taken only
+    go down when someone leaves it, so such a refusal is the one the service would
+    have given a moment earlier. Nothing is refused here where the service decides
+    otherwise than by the chosen workshops' seats: when the member asks for the
+    waitlist, when the event has an attendee limit, or when the blocks chosen are
+    not exactly the event's (an invalid choice is the service's to name).
+    """
+    rows = event_seats(event.pk)
+    if form.cleaned_data.get("waitlist") or event.attendee_limit is not None:
+        return frozenset(), rows
+    choices = form.choices
+    if {row[BLOCK_PK] for row in rows} != set(choices):
+        return frozenset(), rows
+    return frozenset(
+        row[BLOCK_PK]
+        for row in rows
+        if row[WORKSHOP_PK] is not None
+        and choices[row[BLOCK_PK]] == row[WORKSHOP_PK]
+        and row[SEATS_TAKEN] >= row[CAPACITY]
+    ), rows
+
+
+def _chosen(form: RegistrationForm, block: WorkshopBlock) -> int | None:
+    value = form[form.block_field_name(block)].value()
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _block_error_parts(block: WorkshopBlock, field) -> dict[str, str]:
+    """A block's error, as register.html shows it: its class, ``aria-describedby`` and text."""
+    return {f"{part}:b{block.pk}": value for part, value in enumerate(block_error_parts(field))}
+
+
+def _fill_options(filled, rows, block_full, language, *, chosen) -> None:
+    """Each workshop's parts that change with the seats and the member's choice."""
+    for row in rows:
+        workshop = row[WORKSHOP_PK]
+        if workshop is None:
+            continue
+        parts = option_parts(
             language,
             seats_left=max(row[CAPACITY] - row[SEATS_TAKEN], 0),
             block_full=row[BLOCK_PK] in block_full,
+            chosen=chosen.get(row[BLOCK_PK]) == workshop,
         )
-        for row in rows
-        if row[WORKSHOP_PK] is not None
-    }
+        filled[f"0:{workshop}"], filled[f"1:{workshop}"], filled[f"2:{workshop}"] = parts
 
 
 def _fully_booked_blocks(rows) -> frozenset[int]:
@@ -145,41 +234,157 @@ def _fully_booked_blocks(rows) -> frozenset[int]:
     return frozenset(row[BLOCK_PK] for row in rows) - open_blocks
 
 
-def _render_pieces(request, event: Event, rows) -> list[str]:
-    """The page rendered with markers, split at them: text, slot name, text, …"""
-    seats_taken = {
-        row[WORKSHOP_PK]: row[SEATS_TAKEN] for row in rows if row[WORKSHOP_PK] is not None
-    }
-    blocks = blocks_with_workshops(event)
-    for block in blocks:
-        for workshop in block.workshop_list:
-            # The seats the key was made of: fully booked blocks (and so the
-            # waitlist's fields) as the key says.
-            workshop.seats_taken = seats_taken.get(workshop.pk, workshop.seats_taken)
+def _kept_page(request, event: Event, language: str) -> KeptPage:
+    key = (*_blocks_key(event), language, request.path)
+    kept = _pages.get(key)
+    if kept is None:
+        kept = _render_page(request, event)
+        _pages.put(key, kept)
+    return kept
+
+
+@dataclass(frozen=True)
+class AttendeePart:
+    """The fields about the member (and the waitlist's, when offered) and the invoice's,
+    kept rendered: the part with a slot per field ("field:<name>"), and each field's
+    markup with slots for the member's answer ("v:<name>" for a value, "c:<name>:<value>"
+    for a "checked")."""
+
+    pieces: tuple[str, ...]
+    fields: dict[str, tuple[str, ...]]
+    checks: frozenset[str]  # the fields answered by ticking (radio buttons, check boxes)
+    empty: str  # as the empty form shows it
+
+    def answered(self, form: RegistrationForm) -> str:
+        """The part with ``form``'s answers; a field with errors is rendered for them,
+        exactly as crispy renders it."""
+        filled = {}
+        for name, pieces in self.fields.items():
+            field = form[name]
+            if field.errors:
+                filled[f"field:{name}"] = as_crispy_field(field)
+            else:
+                filled[f"field:{name}"] = fill(pieces, self._answer(field))
+        return fill(self.pieces, filled)
+
+    def _answer(self, field) -> dict[str, str]:
+        value = field.value()
+        if field.name not in self.checks:
+            return {f"v:{field.name}": escape("" if value is None else value)}
+        if isinstance(field.field.widget, forms.CheckboxInput):
+            return {f"c:{field.name}:": " checked"} if value else {}
+        values = value if isinstance(value, list | tuple) else [value]
+        return {f"c:{field.name}:{item}": " checked" for item in values if item not in (None, "")}
+
+
+CHECK_WIDGETS = (forms.RadioSelect, forms.CheckboxSelectMultiple, forms.CheckboxInput)
+INPUT_TAG = re.compile(r"<input\b[^>]*>")
+INPUT_VALUE = re.compile(r'\bvalue="([^"]*)"')
+
+
+def _attendee_part(request, event: Event, offers_waitlist: bool, language: str) -> AttendeePart:
+    key = (*_blocks_key(event), offers_waitlist, language)
+    part = _attendee_parts.get(key)
+    if part is None:
+        part = _render_attendee_part(request, event, offers_waitlist)
+        _attendee_parts.put(key, part)
+    return part
+
+
+def _render_attendee_part(request, event: Event, offers_waitlist: bool) -> AttendeePart:
+    """Rendered from a form whose answers are markers, shown without errors."""
+    form = RegistrationForm(
+        {},
+        event=event,
+        blocks=blocks_to_check(event),
+        questions=questions(event),
+        offers_waitlist=offers_waitlist,
+    )
+    names = [
+        field.name
+        for field in form.attendee_fields()
+        if field.name not in ("submission_token", "website")  # outside the part
+    ]
+    checks = frozenset(
+        name for name in names if isinstance(form.fields[name].widget, CHECK_WIDGETS)
+    )
+    form.data = {name: slot(f"v:{name}") for name in names if name not in checks}
+    form._errors = ErrorDict()  # the markers are no answers to check
+    fields = {}
+    for name in names:
+        html = as_crispy_field(form[name])
+        if name in checks:
+            html = INPUT_TAG.sub(lambda tag, name=name: _check_slot(tag.group(0), name), html)
+        fields[name] = split(html)
+    pieces = split(
+        render_to_string(
+            ATTENDEE_TEMPLATE,
+            {"form": form, "event": event, "field_slot": lambda name: slot(f"field:{name}")},
+            request,
+        )
+    )
+    empty = fill(pieces, {f"field:{name}": fill(fields[name], {}) for name in names})
+    return AttendeePart(pieces, fields, checks, empty)
+
+
+def _check_slot(tag: str, name: str) -> str:
+    """An ``<input>`` of the field ``name`` with a slot for its "checked" before its end."""
+    if f'name="{name}"' not in tag:
+        return tag
+    value = INPUT_VALUE.search(tag)
+    checked = slot(f"c:{name}:{unescape(value.group(1)) if value else ''}")
+    return f"{tag[:-1]}{checked}>"
+
+
+def _render_page(request, event: Event) -> KeptPage:
+    """The page rendered with markers, split at them, with its filter's index."""
+    blocks = blocks_with_workshops(event, descriptions=True)
     add_speakers(blocks)
+    language = get_language()
+    index = FilterIndex()
+    for block in blocks:
+        index.add_block(block)
+        for workshop in block.workshop_list:
+            workshop.description_html = description_html(language, workshop.description)
+            index.add_workshop(
+                workshop,
+                block,
+                " ".join(
+                    (
+                        workshop.title,
+                        speaker_lines_html(language, workshop.speaker_key),
+                        place_html(
+                            language, is_online(workshop, event), workshop.room, workshop.theme
+                        ),
+                        workshop.description_html,
+                    )
+                ),
+            )
+    index.finish()
     form = RegistrationForm(
         event=event,
         blocks=blocks,
         questions=questions(event),
-        initial={"submission_token": _slot(SUBMISSION_TOKEN)},
+        offers_waitlist=False,
+        initial={"submission_token": slot(SUBMISSION_TOKEN)},
     )
     html = render_to_string(
         TEMPLATE,
         {
             "event": event,
             "form": form,
-            "csrf_token": _slot(CSRF),
+            "csrf_token": slot(CSRF),
+            "summary_slot": slot(SUMMARY),
+            "attendee_slot": slot(ATTENDEE),
+            "filter": programme_filter.form_slots(index, blocks),
             "option_slots": lambda workshop: tuple(
-                _slot(f"{part}:{workshop.pk}") for part in range(3)
+                slot(f"{part}:{workshop.pk}") for part in range(3)
             ),
+            "block_slots": lambda block: tuple(slot(f"{part}:b{block.pk}") for part in range(3)),
         },
         request,
     )
-    return html.split(MARK)
-
-
-def _slot(name: str) -> str:
-    return f"{MARK}{name}{MARK}"
+    return KeptPage(split(html), index)
 
 
 # --- A submitted form --------------------------------------------------------------------
@@ -223,5 +428,6 @@ def _blocks_key(event: Event) -> tuple:
 def forget() -> None:
     """Drop every kept page and programme (tests; the keys make it needless otherwise)."""
     _pages.clear()
+    _attendee_parts.clear()
     _blocks.clear()
     _questions.clear()

@@ -87,6 +87,7 @@ __all__ = [
     "change_seats",
     "earlier_registration",
     "erase",
+    "explain_refusal",
     "fill_free_seats",
     "leave_waitlist",
     "lock_event_and_workshops",
@@ -251,13 +252,10 @@ def register(
                     language=language or settings.LANGUAGE_CODE,
                 )
     except (IntegrityError, RegistrationError) as refused:
-        # Nothing was saved. This very submission, made earlier (a double
-        # click, a resubmitted form, perhaps committed by another request
-        # while this one waited for its locks), gets the same answer.
-        if submission_token is not None:
-            earlier = Registration.objects.filter(submission_token=submission_token).first()
-            if earlier is not None:
-                return earlier
+        # Nothing was saved. This very submission, made earlier, gets the same answer.
+        earlier = explain_refusal(submission_token=submission_token)
+        if earlier is not None:
+            return earlier
         if not isinstance(refused, IntegrityError):
             raise
         # The constraints, the last guard, refused a registration of the same
@@ -324,6 +322,21 @@ def _create_registration(
         )
         queue_email(registration, "waitlisted")
     return registration
+
+
+def explain_refusal(*, submission_token: uuid.UUID | None) -> Registration | None:
+    """What comes before the reason a submission was refused for (nothing was saved).
+
+    This very submission, made earlier (a double click, a resubmitted form,
+    perhaps committed by another request while this one waited for its locks),
+    gets the same answer: the registration it made is returned. None: the
+    refusal stands. An address already registered comes before nothing: a repeat
+    meets exactly the refusals a new registration meets (``register``), so a
+    refusal never tells whether the address is registered.
+    """
+    if submission_token is None:
+        return None
+    return Registration.objects.filter(submission_token=submission_token).first()
 
 
 def _chosen_workshops(

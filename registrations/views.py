@@ -16,7 +16,6 @@ from django.views.decorators.http import require_http_methods
 from events.materials import material_response
 from events.models import Event
 from events.selectors import (
-    add_speakers,
     blocks_with_workshops,
     get_public_event_with_programme_version,
 )
@@ -79,7 +78,19 @@ def _registration_limited(request, slug, *, retry_after):
         "kept below: please send the form again in %(seconds)s seconds.",
         retry_after,
     ) % {"seconds": retry_after}
-    return _registration_form_again(request, event, choice_errors={0: message})
+    return _registration_form_again(
+        request, event, _submitted_form(request, event), choice_errors={0: message}
+    )
+
+
+def _submitted_form(request, event) -> RegistrationForm:
+    return RegistrationForm(
+        request.POST,
+        event=event,
+        blocks=form_cache.blocks_to_check(event),
+        questions=form_cache.questions(event),
+        offers_waitlist=True,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -99,15 +110,24 @@ def register(request, slug):
     # Checked against the programme kept by this process, the waitlist's fields
     # always read (the service decides whether a seat is left); shown again
     # (with errors) with the programme as it is now, speakers and seats and all.
-    form = RegistrationForm(
-        request.POST,
-        event=event,
-        blocks=form_cache.blocks_to_check(event),
-        questions=form_cache.questions(event),
-        offers_waitlist=True,
-    )
+    form = _submitted_form(request, event)
     if not form.is_valid():
-        return _registration_form_again(request, event)
+        return _registration_form_again(request, event, form)
+    full_blocks, rows = form_cache.full_choices(event, form)
+    if full_blocks:
+        # Refused before the seat service's transaction and lock, unless this very
+        # submission was made before (a double click that took the last seat): it
+        # gets the answer it got then. An address already registered is refused
+        # here alike a new one, and not e-mailed: the service would have refused
+        # it as full too, before looking for an earlier registration.
+        registration = services.explain_refusal(
+            submission_token=form.cleaned_data["submission_token"]
+        )
+        if registration is None:
+            return _registration_form_again(
+                request, event, form, full_blocks=full_blocks, rows=rows
+            )
+        return _submitted(event, form, registration.status, registration.calendar_key)
     try:
         registration = services.register(
             event=event,
@@ -123,13 +143,19 @@ def register(request, slug):
         # been e-mailed, and this browser learns nothing (services.register).
         status, calendar_key = repeat.status, new_calendar_key()
     except exceptions.WorkshopFull as full:
-        return _registration_form_again(request, event, full_blocks=full.block_ids)
+        return _registration_form_again(request, event, form, full_blocks=full.block_ids)
     except exceptions.InvalidChoices as invalid:
-        return _registration_form_again(request, event, choice_errors=invalid.errors)
+        return _registration_form_again(request, event, form, choice_errors=invalid.errors)
     except exceptions.RegistrationError as refused:
-        return _registration_form_again(request, event, choice_errors={0: refused.message})
+        return _registration_form_again(request, event, form, choice_errors={0: refused.message})
     else:
         status, calendar_key = registration.status, registration.calendar_key
+    return _submitted(event, form, status, calendar_key)
+
+
+def _submitted(event, form, status, calendar_key):
+    """The answer to a registration made (or a repeat of a registered address, alike):
+    on to the page after registering, which shows what this browser sent."""
     response = redirect("registrations:confirmation", slug=event.slug)
     submitted.remember(
         response, event, form, status=status, calendar_key=calendar_key, chosen=form.choices
@@ -137,26 +163,18 @@ def register(request, slug):
     return response
 
 
-def _registration_form_again(request, event, *, full_blocks=(), choice_errors=None):
-    """The submitted form with its errors and answers, and the programme as it is now.
+def _registration_form_again(
+    request, event, form, *, full_blocks=(), choice_errors=None, rows=None
+):
+    """The submitted ``form`` with its errors and answers, and the seats as they are now,
+    answered from the kept page (form_cache.form_again).
 
     ``full_blocks``: blocks whose chosen workshop filled up meanwhile;
     ``choice_errors``: the service's errors by block id, 0 for the whole form.
     """
-    blocks = blocks_with_workshops(event)
-    add_speakers(blocks)
-    form = RegistrationForm(
-        request.POST, event=event, blocks=blocks, questions=form_cache.questions(event)
+    return form_cache.form_again(
+        request, event, form, full_blocks=full_blocks, choice_errors=choice_errors, rows=rows
     )
-    form.is_valid()
-    form.mark_full(full_blocks)
-    choice_errors = choice_errors or {}
-    for block in form.blocks:
-        if block.pk in choice_errors:
-            form.add_error(form.block_field_name(block), choice_errors[block.pk])
-    if 0 in choice_errors:
-        form.add_error(None, choice_errors[0])
-    return render(request, "registrations/register.html", {"event": event, "form": form})
 
 
 def _registration_by_secret(secret: str) -> Registration:

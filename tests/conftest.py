@@ -53,10 +53,13 @@ def _generous_rate_limits(settings):
 def _no_kept_pages():
     """Rendered pages and built programmes are kept per process; a test starts
     without another's."""
+    from events import event_list_page, programme_page
     from registrations import form_cache
 
     yield
     form_cache.forget()
+    programme_page.forget()
+    event_list_page.forget()
 
 
 @pytest.fixture(scope="session")

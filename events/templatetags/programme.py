@@ -10,7 +10,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
 
-from events.models import SpeakerLink
+from events.models import VENUE_TZ, SpeakerLink
 
 register = template.Library()
 
@@ -37,6 +37,24 @@ def date_range(event) -> str:
     return _("%(first)s–%(last)s") % {
         "first": format_date(first, full),
         "last": format_date(last, full),
+    }
+
+
+@register.filter
+def deadline(moment: datetime.datetime | None) -> str:
+    """A deadline nobody misreads: "til og med 30. december 2026" for one at midnight
+    (which is the start of 31 December, but read as its end), otherwise
+    "til 31. december 2026 kl. 12.00". In the venue's time zone."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(VENUE_TZ)
+    full = pgettext("date format, day month year", "j F Y")
+    if local.time() == datetime.time.min:
+        last_day = local.date() - datetime.timedelta(days=1)
+        return _("until and including %(day)s") % {"day": format_date(last_day, full)}
+    return _("until %(day)s at %(time)s") % {
+        "day": format_date(local, full),
+        "time": format_date(local, pgettext("time format", "H:i")),
     }
 
 
@@ -155,41 +173,28 @@ def place_html(language: str, online: bool, room: str, theme: str) -> SafeString
     return format_html("{} · ", place)
 
 
-@register.simple_tag
-def programme_workshops(block, event) -> SafeString:
-    """The list items of a block's workshops on the programme page."""
-    language = get_language()
-    items = []
-    for workshop in block.workshop_list:
-        before, after = _programme_item(
-            language,
-            workshop.title,
-            speaker_lines_html(language, workshop.speaker_key),
-            place_html(language, is_online(workshop, event), workshop.room, workshop.theme),
-            workshop.description,
-        )
-        items.append(before + seats_left_html(language, workshop.seats_left) + after)
-    return SafeString("\n".join(items))
-
-
 @lru_cache(maxsize=MEMORY)
-def _programme_item(
+def programme_item_html(
     language: str, title: str, speakers: SafeString, place: SafeString, description: str
 ) -> tuple[SafeString, SafeString]:
-    """A programme item's markup before and after its seats left."""
+    """A programme workshop's markup (inside its list item) before and after its seats left."""
     before = format_html(
-        '<li class="workshop"><h5 class="h6">{}</h5>{}<p class="workshop-meta mb-1">{}',
+        '<h5 class="h6">{}</h5>{}<p class="workshop-meta mb-1">{}',
         title,
         speakers,
         place,
     )
-    details = (
-        format_html(
-            '<details><summary>{}</summary><div class="description">{}</div></details>',
-            _("Read more"),
-            description,
-        )
-        if description
-        else ""
+    return before, format_html("</p>{}", description_html(language, description))
+
+
+@lru_cache(maxsize=MEMORY)
+def description_html(language: str, description: str) -> SafeString:
+    """A workshop's description, opened in place ("Read more"); nothing without one."""
+    if not description:
+        return SafeString("")
+    return format_html(
+        '<details class="workshop-description"><summary>{}</summary>'
+        '<div class="description">{}</div></details>',
+        _("Read more"),
+        description,
     )
-    return before, format_html("</p>{}</li>", details)

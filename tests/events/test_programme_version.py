@@ -1,6 +1,7 @@
 """The database counts every change to what the registration form shows of a programme."""
 
 import datetime
+import itertools
 
 import pytest
 
@@ -116,16 +117,37 @@ def test_a_workshop_moved_to_another_event_counts_up_both():
     assert (version(first), version(second)) == (before[0] + 1, before[1] + 1)
 
 
-def test_seats_sessions_and_the_event_itself_leave_the_version_alone():
+def test_seats_and_the_event_itself_leave_the_version_alone():
     event = make_programme(blocks=2, workshops_per_block=2)
     before = version(event)
 
     registration = make_registration(event)
     services.cancel(registration=registration)
-    make_session(event)
     Event.objects.filter(pk=event.pk).update(title="Nyt navn")  # the event's own row keys it
 
     assert version(event) == before
+
+
+def test_plenary_items_and_their_speakers_count_up_the_version():
+    # The programme page, kept per version (events/programme_page.py), shows them.
+    event = make_programme(blocks=1, workshops_per_block=1)
+    counts = [version(event)]
+
+    session = make_session(event)
+    counts.append(version(event))
+    session.title = "Nyt oplæg"
+    session.save()
+    counts.append(version(event))
+    speaker = make_speaker(name="Ida Holm")
+    session.speaker_links.create(speaker=speaker)
+    counts.append(version(event))
+    speaker.name = "Ida Holm-Berg"
+    speaker.save()
+    counts.append(version(event))
+    session.delete()
+    counts.append(version(event))
+
+    assert all(later > earlier for earlier, later in itertools.pairwise(counts))
 
 
 def test_an_event_can_be_deleted_with_its_programme():

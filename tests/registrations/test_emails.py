@@ -555,9 +555,25 @@ def test_change_deadline_is_given_when_the_event_sets_one(
         register(event, "Udsatte børn", "Professionen")
 
     assert (
-        "Der kan du se din tilmelding, skifte workshops eller afmelde dig indtil "
-        "1. maj 2030 12:00 og få et brev til din leder, hvor du beder om at måtte deltage.\n"
+        "Der kan du se din tilmelding, skifte workshops eller afmelde dig til "
+        "1. maj 2030 kl. 12.00 og få et brev til din leder, hvor du beder om at måtte deltage.\n"
     ) in mail.outbox[0].body
+
+
+def test_a_change_deadline_at_midnight_is_given_as_the_last_day_included(
+    event, django_capture_on_commit_callbacks
+):
+    # Midnight is the start of 1 May, but "indtil 1. maj 00.00" is read as its end.
+    event.changes_close = datetime.datetime(2030, 5, 1, 0, 0, tzinfo=COPENHAGEN)
+    event.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        register(event, "Udsatte børn", "Professionen")
+
+    body, html = mail.outbox[0].body, mail.outbox[0].alternatives[0][0]
+    assert "afmelde dig til og med 30. april 2030 og få et brev" in body
+    assert "afmelde dig til og med 30. april 2030 og få et brev" in html
+    assert "1. maj" not in body
 
 
 def test_a_mail_overtaken_by_a_cancellation_is_not_sent(event, django_capture_on_commit_callbacks):
