@@ -659,3 +659,29 @@ def test_a_cancelled_registration_reads_afmeldt(client, fagdag):
     assert '<dd class="col-sm-9">Afmeldt</dd>' in page.text
     with translation.override("en"):
         assert registration.get_status_display() == "Cancelled"
+
+
+def test_a_repeat_from_the_danish_page_mails_the_owner_in_their_stored_language(
+    client, fagdag, django_capture_on_commit_callbacks
+):
+    owner = register_in_english(client, fagdag)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("registrations:register", kwargs={"slug": fagdag.slug}),
+            # The same address, a new submission, a workshop with a seat left.
+            registration_form_data(
+                fagdag,
+                **{f"block_{fagdag.blocks.get().pk}": str(workshop(fagdag, "Beskæftigelse").pk)},
+            ),
+        )
+
+    assert response.status_code == 302
+    [message] = mail.outbox
+    assert message.to == [owner.email]
+    assert message.subject == "Someone tried to register you again for Faglig Fællesskabsdag"
+    assert mailed_link(message.body, f"{SITE}/en/tilmelding/min/", owner)
+    assert Registration.objects.filter(email=owner.email).count() == 1
+    owner.refresh_from_db()
+    assert owner.language == "en"
