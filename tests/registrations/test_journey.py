@@ -666,10 +666,13 @@ def test_a_repeat_from_the_danish_page_mails_the_owner_in_their_stored_language(
 ):
     owner = register_in_english(client, fagdag)
     mail.outbox.clear()
+    with translation.override("da"):
+        danish_page = reverse("registrations:register", kwargs={"slug": fagdag.slug})
+    assert not danish_page.startswith("/en/")
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("registrations:register", kwargs={"slug": fagdag.slug}),
+            danish_page,
             # The same address, a new submission, a workshop with a seat left.
             registration_form_data(
                 fagdag,
