@@ -304,7 +304,10 @@ def test_a_submission_for_a_workshop_already_full_is_refused_without_the_seat_lo
     assert response.status_code == 200
     assert "blev fuldt booket, mens du udfyldte formularen" in response.content.decode()
     assert "Fuldt booket" in option(response.content.decode(), full)
-    assert not any("FOR UPDATE" in statement for statement in sql)  # no lock waited for
+    # No seat lock waited for. (On PostgreSQL the rate limit's counters lock their
+    # own rows of the cache table, fagdag.cache: not the programme's.)
+    locks = [statement for statement in sql if "FOR UPDATE" in statement]
+    assert [statement for statement in locks if '"fagdag_cache"' not in statement] == []
     assert Registration.objects.filter(email="bo@example.org").count() == 0
 
 
