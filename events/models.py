@@ -414,19 +414,39 @@ class Event(models.Model):
         NOT_PUBLISHED = "not_published", _("The event is not published")
 
     def registration_state(self, now: datetime.datetime | None = None) -> str:
+        return self.registration_state_of(
+            status=self.status,
+            registration_opens=self.registration_opens,
+            registration_closes=self.registration_closes,
+            first_day=self.first_day,
+            now=now,
+        )
+
+    @classmethod
+    def registration_state_of(
+        cls,
+        *,
+        status: str,
+        registration_opens: datetime.datetime | None,
+        registration_closes: datetime.datetime | None,
+        first_day: datetime.date,
+        now: datetime.datetime | None = None,
+    ) -> str:
+        """The registration state of an event with these columns (also for a bare row:
+        events.event_list_page reads rows, not models, to know its kept page is current)."""
         now = now or timezone.now()
-        if self.status == self.Status.CANCELLED:
-            return self.RegistrationState.CANCELLED
-        if self.status != self.Status.PUBLISHED:
-            return self.RegistrationState.NOT_PUBLISHED
-        if self.registration_opens and now < self.registration_opens:
-            return self.RegistrationState.NOT_YET_OPEN
-        closes = self.registration_closes or datetime.datetime.combine(
-            self.first_day, datetime.time.min, tzinfo=VENUE_TZ
+        if status == cls.Status.CANCELLED:
+            return cls.RegistrationState.CANCELLED
+        if status != cls.Status.PUBLISHED:
+            return cls.RegistrationState.NOT_PUBLISHED
+        if registration_opens and now < registration_opens:
+            return cls.RegistrationState.NOT_YET_OPEN
+        closes = registration_closes or datetime.datetime.combine(
+            first_day, datetime.time.min, tzinfo=VENUE_TZ
         )
         if now >= closes:
-            return self.RegistrationState.CLOSED
-        return self.RegistrationState.OPEN
+            return cls.RegistrationState.CLOSED
+        return cls.RegistrationState.OPEN
 
     @property
     def allocates_by_preference(self) -> bool:

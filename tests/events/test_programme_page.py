@@ -170,3 +170,30 @@ def test_the_event_list_is_kept_and_shows_edits_at_once(client):
     assert count == 1
     assert "Faglig Fællesskabsdag" in again
     assert "Faglig dag 2030" in edited
+
+
+def test_the_kept_event_list_follows_the_clock_without_any_edit(client):
+    """The list's key is read from the rows and the time: registration opening and
+    closing show at once, with nothing changed in the database."""
+    opens = datetime.datetime(2030, 3, 1, 9, 0, tzinfo=VENUE_TZ)
+    closes = datetime.datetime(2030, 3, 10, 12, 0, tzinfo=VENUE_TZ)
+    with time_machine.travel(opens - datetime.timedelta(minutes=1), tick=False):
+        make_event(
+            title="Faglig Fællesskabsdag",
+            first_day=datetime.date(2030, 4, 1),
+            registration_opens=opens,
+            registration_closes=closes,
+        )
+        before = client.get("/").content.decode()
+        with CaptureQueriesContext(connection) as queries:
+            kept = client.get("/").content.decode()
+        count = len(queries)  # now: the next request starts a new log
+    with time_machine.travel(opens + datetime.timedelta(minutes=1), tick=False):
+        opened = client.get("/").content.decode()
+    with time_machine.travel(closes + datetime.timedelta(minutes=1), tick=False):
+        closed = client.get("/").content.decode()
+
+    assert count == 1
+    assert "Tilmeldingen åbner" in before and "Tilmeldingen åbner" in kept
+    assert "Tilmeldingen er åben" in opened and "Tilmeldingen åbner" not in opened
+    assert "Tilmeldingen er lukket" in closed
