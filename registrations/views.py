@@ -284,6 +284,8 @@ def change(request, secret):
     form = ChangeSeatsForm(request.POST, registration=registration, blocks=blocks)
     if form.is_valid():
         seats, waits = form.seats_and_waits()
+        current = {seat.block_id: seat.workshop_id for seat in registration.seats.all()}
+        only_waits = bool(waits) and all(current.get(b) == w for b, w in seats.items())
         try:
             services.change_seats(registration=registration, seats=seats, waits=waits)
         except exceptions.WorkshopFull as full:
@@ -302,7 +304,18 @@ def change(request, secret):
         except exceptions.RegistrationError as refused:
             form.add_error(None, refused.message)
         else:
-            messages.success(request, _("Your workshops are changed. We have sent you an e-mail."))
+            if only_waits:  # no seat changed: the member joined a waitlist
+                messages.success(
+                    request,
+                    _(
+                        "You are on the waitlist. You keep your current workshop until a seat "
+                        "is free. We have sent you an e-mail."
+                    ),
+                )
+            else:
+                messages.success(
+                    request, _("Your workshops are changed. We have sent you an e-mail.")
+                )
             return redirect("registrations:personal", secret=secret)
     registration = _registration_by_secret(secret)
     return _personal_page(request, registration, secret, change_form=form)

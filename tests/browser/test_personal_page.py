@@ -103,8 +103,10 @@ def test_attendee_changes_a_workshop_joins_a_waitlist_and_cancels(live_server, p
     wanted_option.get_by_role("radio").check()
     change_form.get_by_role("button", name="Gem ændringer").click()
 
+    # Only a waitlist joined, no seat changed: the message says so.
     expect(page.get_by_role("status")).to_have_text(
-        "Dine workshops er ændret. Vi har sendt dig en e-mail."
+        "Du er på venteliste. Du beholder din nuværende workshop, indtil der bliver en plads "
+        "fri. Vi har sendt dig en e-mail."
     )
     expect(page.get_by_role("heading", name="Du venter på")).to_be_visible()
     expect(page.locator(".waitlist-entries li")).to_have_count(1)
