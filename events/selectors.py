@@ -53,7 +53,6 @@ PUBLIC_EVENT_WITH_PROGRAMME_VERSION = """
     FROM events_event e LEFT JOIN events_programmeversion v ON v.event_id = e.id
     WHERE e.slug = %s AND e.status IN (%s, %s)
 """
-EVENT_BLOCK_IDS = "SELECT b.id FROM events_workshopblock b WHERE b.event_id = %s"
 # Positions in a row of ``event_seats``.
 BLOCK_PK, WORKSHOP_PK, CAPACITY, SEATS_TAKEN = range(4)
 EVENT_SEATS = """
@@ -67,11 +66,6 @@ def _rows(sql: str, params: list) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
-
-
-def event_block_ids(event_id: int) -> set[int]:
-    """``set(WorkshopBlock.objects.filter(event_id=event_id).values_list("pk", flat=True))``"""
-    return {block_id for (block_id,) in _rows(EVENT_BLOCK_IDS, [event_id])}
 
 
 def event_seats(event_id: int) -> tuple[tuple[int, int | None, int | None, int | None], ...]:

@@ -74,9 +74,12 @@ class WorkshopFull(RegistrationError):
 
     message = _("The workshop you chose is fully booked. Please choose another.")
 
-    def __init__(self, workshops):
+    def __init__(self, workshops, *, seats=None):
         super().__init__()
         self.workshops = list(workshops)
+        # The event's seats as just read (``events.selectors.event_seats``), when they
+        # were: the form shown again fills them in without reading them once more.
+        self.seats = seats
 
     @property
     def block_ids(self) -> list[int]:

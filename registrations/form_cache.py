@@ -73,7 +73,7 @@ SUMMARY_TEMPLATE = "registrations/_error_summary.html"
 # "<part>:<workshop pk>" (``option_parts``), "<part>:b<block pk>" (``block_parts``)
 # and the filter's (events/programme_filter.py).
 CSRF, SUBMISSION_TOKEN, SUMMARY, ATTENDEE = "csrf", "token", "summary", "attendee"
-__all__ = ["MARK", "blocks_to_check", "forget", "form_again", "full_choices", "page", "questions"]
+__all__ = ["MARK", "blocks_to_check", "forget", "form_again", "page", "questions"]
 
 # Positions in a row of ``event_seats``: each workshop's seats, and blocks without workshops.
 BLOCK_PK, WORKSHOP_PK, CAPACITY, SEATS_TAKEN = range(4)
@@ -166,34 +166,6 @@ def form_again(
         if field.errors:
             filled.update(_block_error_parts(block, field))
     return HttpResponse(fill(kept.pieces, filled))
-
-
-def full_choices(event: Event, form: RegistrationForm) -> tuple[frozenset[int], tuple]:
-    """The blocks whose chosen workshop the seats say is full, read without a lock, and
-    the seats read (``event_seats``), for a valid ``form``.
-
-    In a rush most submissions are for a workshop that filled meanwhile: they are
-    refused here, before the seat service opens a transaction and waits for the
-    workshop's lock behind everyone else choosing it. A workshop's seats taken only
-    go down when someone leaves it, so such a refusal is the one the service would
-    have given a moment earlier. Nothing is refused here where the service decides
-    otherwise than by the chosen workshops' seats: when the member asks for the
-    waitlist, when the event has an attendee limit, or when the blocks chosen are
-    not exactly the event's (an invalid choice is the service's to name).
-    """
-    rows = event_seats(event.pk)
-    if form.cleaned_data.get("waitlist") or event.attendee_limit is not None:
-        return frozenset(), rows
-    choices = form.choices
-    if {row[BLOCK_PK] for row in rows} != set(choices):
-        return frozenset(), rows
-    return frozenset(
-        row[BLOCK_PK]
-        for row in rows
-        if row[WORKSHOP_PK] is not None
-        and choices[row[BLOCK_PK]] == row[WORKSHOP_PK]
-        and row[SEATS_TAKEN] >= row[CAPACITY]
-    ), rows
 
 
 def _chosen(form: RegistrationForm, block: WorkshopBlock) -> int | None:

@@ -113,21 +113,6 @@ def register(request, slug):
     form = _submitted_form(request, event)
     if not form.is_valid():
         return _registration_form_again(request, event, form)
-    full_blocks, rows = form_cache.full_choices(event, form)
-    if full_blocks:
-        # Refused before the seat service's transaction and lock, unless this very
-        # submission was made before (a double click that took the last seat): it
-        # gets the answer it got then. An address already registered is refused
-        # here alike a new one, and not e-mailed: the service would have refused
-        # it as full too, before looking for an earlier registration.
-        registration = services.explain_refusal(
-            submission_token=form.cleaned_data["submission_token"]
-        )
-        if registration is None:
-            return _registration_form_again(
-                request, event, form, full_blocks=full_blocks, rows=rows
-            )
-        return _submitted(event, form, registration.status, registration.calendar_key)
     try:
         registration = services.register(
             event=event,
@@ -143,7 +128,9 @@ def register(request, slug):
         # been e-mailed, and this browser learns nothing (services.register).
         status, calendar_key = repeat.status, new_calendar_key()
     except exceptions.WorkshopFull as full:
-        return _registration_form_again(request, event, form, full_blocks=full.block_ids)
+        return _registration_form_again(
+            request, event, form, full_blocks=full.block_ids, rows=full.seats
+        )
     except exceptions.InvalidChoices as invalid:
         return _registration_form_again(request, event, form, choice_errors=invalid.errors)
     except exceptions.RegistrationError as refused:

@@ -4,7 +4,7 @@ import pytest
 from django.http import Http404
 
 from events.models import Event, WorkshopBlock
-from events.selectors import event_block_ids, event_seats, get_public_event_with_programme_version
+from events.selectors import event_seats, get_public_event_with_programme_version
 from tests.factories import make_block, make_event, make_programme, make_workshop
 
 pytestmark = pytest.mark.django_db
@@ -39,15 +39,6 @@ def test_a_draft_or_unknown_event_is_not_found(slug):
 
     with pytest.raises(Http404):
         get_public_event_with_programme_version(slug=slug)
-
-
-def test_event_block_ids_are_the_events_blocks():
-    event = make_programme(blocks=3)
-    make_programme(blocks=2)  # another event's
-
-    assert event_block_ids(event.pk) == set(
-        WorkshopBlock.objects.filter(event=event).values_list("pk", flat=True)
-    )
 
 
 def test_event_seats_are_each_workshops_seats_and_blocks_without_workshops():

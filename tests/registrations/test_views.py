@@ -389,15 +389,15 @@ def test_form_and_submission_take_the_same_queries_however_big_the_programme(cli
     # The submission, checked against the blocks built before (by the first
     # POST): the rate limits' counters read at once, then this browser's and
     # this address's registration counters made (each a savepoint, an update
-    # of an expired row, an insert, a release); the event with its programme version;
-    # the seats (a choice already full is refused without the lock:
-    # form_cache.full_choices); in the transaction the blocks, the chosen
-    # workshops locked, a look for an earlier registration of the address (the
-    # repeat is found only after every check a new registration meets:
-    # services.register), the registration, its seats and its e-mail (the outbox
-    # row); and the savepoints of the test's own transaction around both.
-    # Journey's language and the materials add none; the early refusal's seats
-    # (rush) and the look for an earlier registration (trust) one each: 17 + 2.
+    # of an expired row, an insert, a release); the event with its programme
+    # version; in the transaction the seats of every workshop (the blocks, and
+    # a choice already full refused before the lock: services.register), the
+    # chosen workshops locked, a look for an earlier registration of the
+    # address (the repeat is found only after every check a new registration
+    # meets), the registration, its seats and its e-mail (the outbox row); and
+    # the savepoints of the test's own transaction around both. Against the
+    # first version's 11: the rate limits' buckets 5 more, the outbox row and
+    # the look for an earlier registration one each.
     assert counts[0] == counts[1]
     assert counts[0][0] == 2
-    assert counts[0][1] == 19, counts
+    assert counts[0][1] == 18, counts
