@@ -13,18 +13,18 @@ markers (events/kept_pages.py) and kept by:
 - the language and the path.
 
 Each request reads the event and the seats (two queries, however big the
-programme) and fills in its CSRF token, each workshop's seats left, a "fully
-booked, waitlist open" line on each block without a seat, and what the
-member's filter hides (events/programme_filter.py). The page so filled is kept
-too, by the seats and the filter, until the seats change: then only the CSRF
-token is new.
+programme) and fills in each workshop's seats left, a "fully booked,
+waitlist open" line on each block without a seat, and what the member's
+filter hides (events/programme_filter.py). The page so filled is kept too, by
+the seats and the filter: while nobody registers, every request gets the same
+page. It has no form that needs a CSRF token (the language switcher is a GET
+form, fagdag.views.switch_language), so a browser without cookies gets none.
 """
 
 from dataclasses import dataclass
 from functools import lru_cache
 
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -47,7 +47,6 @@ from .templatetags.programme import (
 )
 
 TEMPLATE = "events/event_detail.html"
-CSRF = "csrf"
 
 _pages = Kept(64)
 _filled = Kept(64)
@@ -70,20 +69,19 @@ def page(request, event: Event) -> HttpResponse:
         kept = _render(request, event, state)
         _pages.put(key, kept)
     chosen = programme_filter.Filter.from_query(request.GET, kept.index)
-    # The page filled in for these seats and this filter, split where the CSRF token
-    # goes: while nobody registers, every request gets the same, but for its token.
+    # The page filled in for these seats and this filter: while nobody registers,
+    # every request gets the same.
     filled_key = (key, rows, chosen)
-    parts = _filled.get(filled_key)
-    if parts is None:
-        parts = _fill(kept, rows, chosen, state, language).split(slot(CSRF))
-        _filled.put(filled_key, parts)
-    return HttpResponse(get_token(request).join(parts))
+    html = _filled.get(filled_key)
+    if html is None:
+        html = _fill(kept, rows, chosen, state, language)
+        _filled.put(filled_key, html)
+    return HttpResponse(html)
 
 
 def _fill(kept: KeptPage, rows, chosen, state: str, language: str) -> str:
-    """The kept page with the seats and the filter filled in (the CSRF token left a slot)."""
+    """The kept page with the seats and the filter filled in."""
     filled = programme_filter.fill(kept.index, chosen)
-    filled[CSRF] = slot(CSRF)
     open_for_registration = state == Event.RegistrationState.OPEN
     for block_pk in fully_booked_blocks(rows):
         filled[f"block-full:{block_pk}"] = block_full_html(language, open_for_registration)
@@ -148,7 +146,6 @@ def _render(request, event: Event, state: str) -> KeptPage:
             "programme": programme,
             "registration_state": state,
             "RegistrationState": Event.RegistrationState,
-            "csrf_token": slot(CSRF),
             "filter": programme_filter.form_slots(
                 index, [item for day in programme for item in day.items if item.is_workshop_block]
             ),

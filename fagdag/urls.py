@@ -7,7 +7,7 @@ from . import views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("sprog/", views.switch_language, name="switch_language"),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),

@@ -4,17 +4,23 @@ import math
 import sys
 
 from axes.helpers import get_cool_off
+from django.conf import settings
 from django.core import checks
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError
 from django.http import (
     HttpResponse,
     HttpResponseBadRequest,
+    HttpResponseRedirect,
     HttpResponseServerError,
     JsonResponse,
 )
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import translate_url
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
 from .middleware import database_unavailable_response
 
@@ -39,6 +45,33 @@ def readyz(request):
             status=503,
         )
     return JsonResponse({"database": "ok"})
+
+
+@require_GET
+@never_cache
+def switch_language(request):
+    """The language switcher (base.html): on to the page ``next`` in ``language``.
+
+    A page's language is in its address (``i18n_patterns``: "/en/…" English,
+    no prefix Danish), so switching is only a redirect: no cookie is set and
+    nothing changes, and the switcher is a GET form without a CSRF token. So the
+    pages everyone loads in a rush (the event list, the programme) need no CSRF
+    cookie (events/event_list_page.py). ``next`` is the page's path in the
+    default language (``path_in_default_language``); anything but a path on
+    this site goes to the front page, so the switcher cannot send anyone
+    elsewhere.
+    """
+    target = request.GET.get("next", "")
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    language = request.GET.get("language", "")
+    if language in dict(settings.LANGUAGES):
+        # Resolved as the default language's path, given in the chosen language.
+        with translation.override(settings.LANGUAGE_CODE):
+            target = translate_url(target, language)
+    return HttpResponseRedirect(target)
 
 
 def bad_request(request, exception=None):

@@ -11,11 +11,9 @@ register = template.Library()
 def path_in_default_language(context) -> str:
     """The current page's path (and query) as it is in the default language: no prefix.
 
-    ``set_language`` runs under the default language (the switcher posts to an
-    address without a language prefix, and with ``prefix_default_language``
-    off LocaleMiddleware then ignores the cookie), so it can resolve and
-    translate only an unprefixed path: given "/en/…" it would send the member
-    back to the English page whatever language they chose.
+    The switcher (``fagdag.views.switch_language``) resolves it in the default
+    language and gives it in the language chosen: one form of the path for
+    every page, whatever language it is in.
     """
     request = context.get("request")
     if request is None:
