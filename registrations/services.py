@@ -202,21 +202,26 @@ def register(
 
     Locks (``lock_event_and_workshops``): the event row with an attendee limit
     or when waitlisting; then the chosen workshops, or all the event's
-    workshops when waitlisting, so that no seat frees unseen.
+    workshops when waitlisting, so that no seat frees unseen. Before any lock
+    or transaction the seats are read once (they give the event's blocks too):
+    a chosen workshop they show full is refused right there, without waiting
+    for its lock (``_full_before_locking``).
     """
     email = normalise_email(attendee["email"])
     status = None
     try:
+        if event.registration_state() != Event.RegistrationState.OPEN:
+            raise RegistrationClosed
+        # Read before the transaction: each statement sees what is committed when
+        # it runs, inside a transaction or not, and a refusal then opens none.
+        seats = event_seats(event.pk)
+        block_ids = {row[BLOCK_PK] for row in seats}
+        if not waitlist and event.attendee_limit is None:
+            # In a rush most submissions are for a workshop that filled meanwhile:
+            # refused before the lock, not queued for it behind everyone else.
+            if full := _full_before_locking(seats, block_ids, choices):
+                raise WorkshopFull(full, seats=seats)
         with transaction.atomic():
-            if event.registration_state() != Event.RegistrationState.OPEN:
-                raise RegistrationClosed
-            seats = event_seats(event.pk)
-            block_ids = {row[BLOCK_PK] for row in seats}
-            if not waitlist and event.attendee_limit is None:
-                # In a rush most submissions are for a workshop that filled meanwhile:
-                # refused before the lock, not queued for it behind everyone else.
-                if full := _full_before_locking(seats, block_ids, choices):
-                    raise WorkshopFull(full, seats=seats)
             wanted = {pk: choices[pk] for pk in block_ids & set(choices)}
             _, locked = lock_event_and_workshops(
                 event,

@@ -390,8 +390,8 @@ def test_form_and_submission_take_the_same_queries_however_big_the_programme(cli
     # POST): the rate limits' counters read at once, then this browser's and
     # this address's registration counters made (each a savepoint, an update
     # of an expired row, an insert, a release); the event with its programme
-    # version; in the transaction the seats of every workshop (the blocks, and
-    # a choice already full refused before the lock: services.register), the
+    # version; the seats of every workshop (the blocks, and a choice already
+    # full refused before any lock: services.register); in the transaction the
     # chosen workshops locked, a look for an earlier registration of the
     # address (the repeat is found only after every check a new registration
     # meets), the registration, its seats and its e-mail (the outbox row); and
