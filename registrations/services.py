@@ -279,10 +279,12 @@ def register(
     raise AlreadyRegistered(status=status)
 
 
-# Read in every registration, written out once by hand as the programme's reads are
-# (events.selectors): the queryset in the docstring costs about 0.6 ms of CPU to build
-# and compile here, this about 0.08 ms (bench/rush.py). The row is made a model
-# only when there is one: a repeat, or this very submission made before.
+# Read in every registration and every refusal, written out once by hand as the
+# programme's reads are (events.selectors): the querysets in the docstrings cost
+# about 0.6 ms of CPU each to build and compile here, these about 0.08 ms
+# (bench/rush.py). A row is made a model only when there is one: a repeat, or this
+# very submission made before.
+SUBMITTED_BEFORE = "SELECT r.id FROM registrations_registration r WHERE r.submission_token = %s"
 EARLIER_REGISTRATION = """
     SELECT r.id, r.submission_token IS NOT NULL AND r.submission_token = %s
     FROM registrations_registration r
@@ -297,19 +299,27 @@ def earlier_registration(
     """This submission made before, or else the address's active registration for the event:
     ``Registration.objects.filter(Q(event=event, email=email) & ~Q(status="cancelled")
     | Q(submission_token=submission_token))``, the one with the token first."""
-    token = Registration._meta.get_field("submission_token").get_db_prep_value(
-        submission_token, connection
+    token = _token_value(submission_token)
+    rows = _read(
+        EARLIER_REGISTRATION, [token, event.pk, email, Registration.Status.CANCELLED.value, token]
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            EARLIER_REGISTRATION,
-            [token, event.pk, email, Registration.Status.CANCELLED.value, token],
-        )
-        rows = cursor.fetchall()
     if not rows:
         return None
     pk = next((pk for pk, by_token in rows if by_token), rows[0][0])
     return Registration.objects.get(pk=pk)
+
+
+def _token_value(submission_token: uuid.UUID | None):
+    """The token as the database stores it (a uuid on PostgreSQL, hex text on SQLite)."""
+    return Registration._meta.get_field("submission_token").get_db_prep_value(
+        submission_token, connection
+    )
+
+
+def _read(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _create_registration(
@@ -362,10 +372,12 @@ def explain_refusal(*, submission_token: uuid.UUID | None) -> Registration | Non
     refusal stands. An address already registered comes before nothing: a repeat
     meets exactly the refusals a new registration meets (``register``), so a
     refusal never tells whether the address is registered.
+    ``Registration.objects.filter(submission_token=submission_token).first()``.
     """
     if submission_token is None:
         return None
-    return Registration.objects.filter(submission_token=submission_token).first()
+    rows = _read(SUBMITTED_BEFORE, [_token_value(submission_token)])
+    return Registration.objects.get(pk=rows[0][0]) if rows else None
 
 
 def _full_before_locking(seats, block_ids: set[int], choices: Mapping[int, int]) -> list[Workshop]:

@@ -257,3 +257,101 @@ def test_lock_event_and_workshops_refuses_to_run_outside_a_transaction():
         "lock_event_and_workshops() holds its locks until the transaction ends: "
         "call it inside transaction.atomic()."
     )
+
+
+# --- The hand-written reads of every registration and refusal ---------------------------
+
+
+def test_the_look_for_an_earlier_registration_gives_what_its_queryset_gives():
+    """``earlier_registration`` against the queryset in its docstring, for each kind of row."""
+    from django.db.models import Q
+
+    event, other_event = make_programme(), make_programme()
+    tokens = {name: uuid.uuid4() for name in ("active", "cancelled", "elsewhere", "new")}
+    active = services.register(
+        event=event,
+        attendee=attendee(email="anne@example.org"),
+        choices=first_choices(event),
+        submission_token=tokens["active"],
+    )
+    cancelled = services.register(
+        event=event,
+        attendee=attendee(email="bo@example.org"),
+        choices=first_choices(event),
+        submission_token=tokens["cancelled"],
+    )
+    services.cancel(registration=cancelled)
+    elsewhere = services.register(
+        event=other_event,
+        attendee=attendee(email="anne@example.org"),
+        choices=first_choices(other_event),
+        submission_token=tokens["elsewhere"],
+    )
+
+    def by_queryset(email, token):
+        found = list(
+            Registration.objects.filter(
+                Q(event=event, email=email) & ~Q(status="cancelled") | Q(submission_token=token)
+            )
+        )
+        by_token = [r for r in found if token and r.submission_token == token]
+        return (by_token or found or [None])[0]
+
+    cases = [
+        ("anne@example.org", tokens["new"], active),  # a repeat
+        ("anne@example.org", tokens["active"], active),  # a double click
+        ("anne@example.org", None, active),
+        ("bo@example.org", tokens["new"], None),  # cancelled: may register again
+        ("bo@example.org", tokens["cancelled"], cancelled),  # that very submission
+        ("carl@example.org", tokens["elsewhere"], elsewhere),  # the token comes first
+        ("carl@example.org", tokens["new"], None),
+        ("carl@example.org", None, None),
+    ]
+    for email, token, expected in cases:
+        found = services.earlier_registration(event, email, token)
+        assert found == by_queryset(email, token) == expected, (email, token)
+
+
+def test_a_refusal_finds_the_registration_its_submission_made_and_nothing_else():
+    event = make_programme()
+    token = uuid.uuid4()
+    made = services.register(
+        event=event, attendee=attendee(), choices=first_choices(event), submission_token=token
+    )
+
+    assert services.explain_refusal(submission_token=token) == made
+    assert services.explain_refusal(submission_token=uuid.uuid4()) is None
+    assert services.explain_refusal(submission_token=None) is None
+
+
+def test_a_workshop_the_seats_show_full_is_refused_before_any_transaction_or_lock():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    event = make_programme(blocks=2, workshops_per_block=2, capacity=1)
+    choices = first_choices(event)
+    services.register(event=event, attendee=attendee(email="first@example.org"), choices=choices)
+
+    with CaptureQueriesContext(connection) as queries, pytest.raises(services.WorkshopFull) as full:
+        services.register(
+            event=event, attendee=attendee(email="second@example.org"), choices=choices
+        )
+
+    statements = [query["sql"].upper() for query in queries.captured_queries]
+    assert not any("SAVEPOINT" in sql or "FOR UPDATE" in sql for sql in statements), statements
+    assert sorted(full.value.block_ids) == sorted(choices)
+    assert {row[1] for row in full.value.seats} >= set(choices.values())  # the form shows them
+    assert Registration.objects.count() == 1
+
+
+def test_an_invalid_choice_comes_before_a_full_one():
+    event = make_programme(blocks=2, workshops_per_block=2, capacity=1)
+    first_block, second_block = event.blocks.order_by("pk")
+    choices = first_choices(event)
+    services.register(event=event, attendee=attendee(email="first@example.org"), choices=choices)
+
+    # The first block's workshop is full; the second block is given the first block's.
+    wrong = {first_block.pk: choices[first_block.pk], second_block.pk: choices[first_block.pk]}
+    with pytest.raises(services.InvalidChoices) as invalid:
+        services.register(event=event, attendee=attendee(email="second@example.org"), choices=wrong)
+    assert second_block.pk in invalid.value.errors
