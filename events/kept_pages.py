@@ -12,6 +12,12 @@ import secrets
 import threading
 from collections import OrderedDict
 
+from .templatetags.languages import KEPT_SLOT, language_next
+
+# The slot of the language switcher's way back to the page, which holds the request's
+# own query string (events/templatetags/languages.py): in every kept page.
+LANGUAGE_NEXT = "language-next"
+
 # Where a request's own parts go in the rendered page: "<MARK>name<MARK>".
 # Random per process, so no text typed into the admin can look like one.
 MARK = f"@@slot-{secrets.token_hex(8)}@@"
@@ -51,6 +57,16 @@ class Kept:
 def slot(name: str) -> str:
     """The marker of the slot ``name`` (no markup-special characters: escaping leaves it)."""
     return f"{MARK}{name}{MARK}"
+
+
+def kept_context() -> dict[str, str]:
+    """What every kept page's template context needs: the switcher's slot."""
+    return {KEPT_SLOT: slot(LANGUAGE_NEXT)}
+
+
+def own_parts(request) -> dict[str, str]:
+    """What every kept page fills in for each request: the switcher's way back."""
+    return {LANGUAGE_NEXT: language_next(request)}
 
 
 def split(html: str) -> tuple[str, ...]:

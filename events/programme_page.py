@@ -17,7 +17,7 @@ programme) and fills in each workshop's seats left, a "fully booked,
 waitlist open" line on each block without a seat, and what the member's
 filter hides (events/programme_filter.py). The page so filled is kept too, by
 the seats and the filter: while nobody registers, every request gets the same
-page. It has no form that needs a CSRF token (the language switcher is a GET
+page, with its own way back for the language switcher. It has no form that needs a CSRF token (the language switcher is a GET
 form, fagdag.views.switch_language), so a browser without cookies gets none.
 """
 
@@ -32,7 +32,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import programme_filter
-from .kept_pages import Kept, fill, slot, split
+from .kept_pages import LANGUAGE_NEXT, Kept, fill, kept_context, own_parts, slot, split
 from .models import Event
 from .programme_filter import FilterIndex, hide_slot
 from .selectors import BLOCK_PK, CAPACITY, SEATS_TAKEN, WORKSHOP_PK, event_seats, get_programme
@@ -69,19 +69,22 @@ def page(request, event: Event) -> HttpResponse:
         kept = _render(request, event, state)
         _pages.put(key, kept)
     chosen = programme_filter.Filter.from_query(request.GET, kept.index)
-    # The page filled in for these seats and this filter: while nobody registers,
-    # every request gets the same.
+    # The page filled in for these seats and this filter, split where the language
+    # switcher's way back goes: while nobody registers, every request gets the same
+    # but for that.
     filled_key = (key, rows, chosen)
-    html = _filled.get(filled_key)
-    if html is None:
-        html = _fill(kept, rows, chosen, state, language)
-        _filled.put(filled_key, html)
-    return HttpResponse(html)
+    parts = _filled.get(filled_key)
+    if parts is None:
+        parts = _fill(kept, rows, chosen, state, language).split(slot(LANGUAGE_NEXT))
+        _filled.put(filled_key, parts)
+    return HttpResponse(own_parts(request)[LANGUAGE_NEXT].join(parts))
 
 
 def _fill(kept: KeptPage, rows, chosen, state: str, language: str) -> str:
-    """The kept page with the seats and the filter filled in."""
+    """The kept page with the seats and the filter filled in (the switcher's way back
+    left a slot)."""
     filled = programme_filter.fill(kept.index, chosen)
+    filled[LANGUAGE_NEXT] = slot(LANGUAGE_NEXT)
     open_for_registration = state == Event.RegistrationState.OPEN
     for block_pk in fully_booked_blocks(rows):
         filled[f"block-full:{block_pk}"] = block_full_html(language, open_for_registration)
@@ -149,6 +152,7 @@ def _render(request, event: Event, state: str) -> KeptPage:
             "filter": programme_filter.form_slots(
                 index, [item for day in programme for item in day.items if item.is_workshop_block]
             ),
+            **kept_context(),
         },
         request,
     )

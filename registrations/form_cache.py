@@ -49,7 +49,7 @@ from django.utils.html import escape
 from django.utils.translation import get_language
 
 from events import programme_filter
-from events.kept_pages import MARK, Kept, fill, slot, split
+from events.kept_pages import MARK, Kept, fill, kept_context, own_parts, slot, split
 from events.models import Event, WorkshopBlock
 from events.programme_filter import FilterIndex
 from events.selectors import add_speakers, blocks_with_workshops, event_seats
@@ -105,6 +105,7 @@ def page(request, event: Event) -> HttpResponse:
         kept.index, programme_filter.Filter.from_query(request.GET, kept.index), keep_blocks=True
     )
     filled[CSRF] = get_token(request)
+    filled.update(own_parts(request))
     filled[SUBMISSION_TOKEN] = str(uuid.uuid4())
     filled[ATTENDEE] = _attendee_part(request, event, offers_waitlist, language).empty
     _fill_options(filled, rows, block_full, language, chosen={})
@@ -157,6 +158,7 @@ def form_again(
     kept = _kept_page(request, event, language)
     filled = programme_filter.fill(kept.index, programme_filter.Filter(), keep_blocks=True)
     filled[CSRF] = get_token(request)
+    filled.update(own_parts(request))
     filled[SUBMISSION_TOKEN] = str(form["submission_token"].value() or uuid.uuid4())
     filled[SUMMARY] = summary
     filled[ATTENDEE] = attendee
@@ -353,6 +355,7 @@ def _render_page(request, event: Event) -> KeptPage:
                 slot(f"{part}:{workshop.pk}") for part in range(3)
             ),
             "block_slots": lambda block: tuple(slot(f"{part}:b{block.pk}") for part in range(3)),
+            **kept_context(),
         },
         request,
     )

@@ -83,3 +83,35 @@ def test_the_event_list_and_programme_give_a_browser_without_cookies_none(client
     assert response.status_code == 200
     assert not response.cookies
     assert "csrfmiddlewaretoken" not in response.content.decode()
+
+
+def switcher_next(response) -> str:
+    return re.search(r'name="next" type="hidden" value="([^"]*)"', response.content.decode())[1]
+
+
+@pytest.mark.parametrize("path", ["/", "/arrangementer/{slug}/", "/tilmelding/{slug}/"])
+def test_a_kept_page_takes_each_requests_own_way_back_for_the_switcher(client, path):
+    """Kept pages are rendered by one request and served to the next: the way back must be
+    each request's own, never the query string of whoever's request rendered the page."""
+    event = make_programme()
+    path = path.format(slug=event.slug)
+
+    first = client.get(f"{path}?q=someone-elses-search&blok=1")
+    second = client.get(path)
+    english = client.get(f"/en{path}?tema=x&amp=1")
+
+    assert switcher_next(first) == f"{path}?q=someone-elses-search&amp;blok=1"
+    assert switcher_next(second) == path
+    assert switcher_next(english) == f"{path}?tema=x&amp;amp=1"
+
+
+def test_the_registration_form_shown_again_takes_its_own_way_back(client):
+    from tests.registrations.test_views import register_url
+
+    event = make_programme()
+    client.get(register_url(event) + "?q=someone-elses-search")  # renders the kept page
+
+    again = client.post(register_url(event) + "?blok=1", {"name": ""})
+
+    assert again.status_code == 200
+    assert switcher_next(again) == register_url(event) + "?blok=1"

@@ -3,19 +3,38 @@
 from django import template
 from django.conf import settings
 from django.urls import translate_url
+from django.utils.html import escape
 
 register = template.Library()
 
+# The context variable of a page rendered once and kept (events/kept_pages.py): the
+# slot where each request's own way back goes (``kept_pages.LANGUAGE_NEXT``).
+KEPT_SLOT = "language_next_slot"
 
-@register.simple_tag(takes_context=True)
-def path_in_default_language(context) -> str:
-    """The current page's path (and query) as it is in the default language: no prefix.
+
+def path_in_default_language_of(request) -> str:
+    """The request's path (and query) as it is in the default language: no prefix.
 
     The switcher (``fagdag.views.switch_language``) resolves it in the default
     language and gives it in the language chosen: one form of the path for
     every page, whatever language it is in.
     """
+    return translate_url(request.get_full_path(), settings.LANGUAGE_CODE)
+
+
+def language_next(request) -> str:
+    """``path_in_default_language_of`` as it goes into a kept page's slot (escaped)."""
+    return escape(path_in_default_language_of(request))
+
+
+@register.simple_tag(takes_context=True)
+def path_in_default_language(context) -> str:
+    """The current page's ``path_in_default_language_of``; in a page kept for many
+    requests, the slot each request fills with its own (never the query string
+    of whoever's request rendered it)."""
+    if context.get(KEPT_SLOT):
+        return context[KEPT_SLOT]
     request = context.get("request")
     if request is None:
         return "/"
-    return translate_url(request.get_full_path(), settings.LANGUAGE_CODE)
+    return path_in_default_language_of(request)
