@@ -55,7 +55,7 @@ from .models import (
     WaitlistEntry,
     normalise_email,
 )
-from .services import earlier_registration, lock_event_and_workshops
+from .services import earlier_registration, lock_event_and_workshops, made_before
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ def register_ranking(
             earlier = earlier_registration(event, email, submission_token)
             if earlier is not None and submission_token is not None:
                 if earlier.submission_token == submission_token:
-                    return earlier
+                    return made_before(earlier)
             if earlier is not None:
                 queue_email(earlier, "register_again")
             else:
@@ -206,7 +206,7 @@ def register_ranking(
         if submission_token is not None:
             earlier = Registration.objects.filter(submission_token=submission_token).first()
             if earlier is not None:
-                return earlier
+                return made_before(earlier)
         if not isinstance(refused, IntegrityError):
             raise
         # The constraints refused a registration of the same address committed

@@ -262,6 +262,12 @@ class Registration(models.Model):
 
     objects = scoped(RegistrationQuerySet, attendees="event__organisation")
 
+    # Not stored: set by the services on the registration they return for a
+    # submission made before (a double click, a form sent again after going
+    # back), so that the page after registering shows what was saved, not what
+    # was sent again (submitted.remember_saved).
+    made_before = False
+
     class Meta:
         verbose_name = _("registration")
         verbose_name_plural = _("registrations")

@@ -178,6 +178,7 @@ def register(request, event: Event):
     questions = selectors.event_questions(event)
     form = RankingForm(request.POST or None, event=event, blocks=blocks, questions=questions)
     if request.method == "POST" and form.is_valid():
+        registration = None
         try:
             registration = draws.register_ranking(
                 event=event,
@@ -201,7 +202,11 @@ def register(request, event: Event):
             # The page after registering (views.confirmation), bound to this browser
             # by a signed cookie: no personal link, which goes to the address alone.
             response = redirect("registrations:confirmation", slug=event.slug)
-            submitted.remember(response, event, form, status=status, ranked=form.rankings)
+            if registration is not None and registration.made_before:
+                # This submission, sent again: what it saved, not what was sent now.
+                submitted.remember_saved(response, event, registration)
+            else:
+                submitted.remember(response, event, form, status=status, ranked=form.rankings)
             return response
     return render(request, "registrations/ranking.html", {"event": event, "form": form})
 

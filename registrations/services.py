@@ -90,6 +90,7 @@ __all__ = [
     "fill_free_seats",
     "leave_waitlist",
     "lock_event_and_workshops",
+    "made_before",
     "move_seat",
     "offer_new_seats",
     "register",
@@ -246,7 +247,7 @@ def register(
             earlier = earlier_registration(event, email, submission_token)
             if earlier is not None and submission_token is not None:
                 if earlier.submission_token == submission_token:
-                    return earlier
+                    return made_before(earlier)
             if earlier is not None:
                 queue_email(earlier, "register_again")
             else:
@@ -265,7 +266,7 @@ def register(
         # Nothing was saved. This very submission, made earlier, gets the same answer.
         earlier = explain_refusal(submission_token=submission_token)
         if earlier is not None:
-            return earlier
+            return made_before(earlier)
         if not isinstance(refused, IntegrityError):
             raise
         # The constraints, the last guard, refused a registration of the same
@@ -291,6 +292,12 @@ EARLIER_REGISTRATION = """
     WHERE (r.event_id = %s AND r.email = %s AND r.status <> %s) OR r.submission_token = %s
     LIMIT 2
 """
+
+
+def made_before(registration: Registration) -> Registration:
+    """``registration``, marked as made by an earlier request of the same submission."""
+    registration.made_before = True
+    return registration
 
 
 def earlier_registration(

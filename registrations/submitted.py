@@ -11,6 +11,7 @@ import datetime
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils import translation
 
 from events.models import Workshop
 
@@ -42,31 +43,89 @@ def remember(
 
     Kept in a signed cookie, not the session: bound to this browser, gone after
     ``SUBMISSION_SHOWN_FOR``, sent only to the pages after registering (its
-    path), and nothing of it stays on the server (or costs a query in the rush).
-    The browser can read what it sent itself, and cannot change it.
+    path, in each language), and nothing of it stays on the server (or costs a
+    query in the rush). The browser can read what it sent itself, and cannot
+    change it.
     """
-    shown = {"name", "email"} | {field.name for field in attendee_fields(INVOICE)}
-    submission = {
-        "status": status,
-        "calendar_key": calendar_key,
-        "attendee": {
-            name: value
-            for name, value in services.AttendeeDetails.from_mapping(form.cleaned_data).items()
-            if name in shown and value not in ("", None)
+    _keep(
+        response,
+        event,
+        {
+            "status": status,
+            "calendar_key": calendar_key,
+            "attendee": _shown(services.AttendeeDetails.from_mapping(form.cleaned_data)),
+            "workshops": sorted((chosen or {}).values()),
+            "ranked": [[block, list(workshops)] for block, workshops in (ranked or {}).items()],
+            "accept_any_workshop": bool(form.cleaned_data.get("accept_any_workshop")),
         },
-        "workshops": sorted((chosen or {}).values()),
-        "ranked": [[block, list(workshops)] for block, workshops in (ranked or {}).items()],
-        "accept_any_workshop": bool(form.cleaned_data.get("accept_any_workshop")),
-    }
-    response.set_cookie(
-        SUBMISSION_COOKIE,
-        signing.dumps(submission, salt=_submission_salt(event), compress=True),
-        max_age=int(SUBMISSION_SHOWN_FOR.total_seconds()),
-        path=reverse("registrations:confirmation", kwargs={"slug": event.slug}),
-        secure=settings.SESSION_COOKIE_SECURE,
-        httponly=True,
-        samesite="Lax",
     )
+
+
+def remember_saved(response, event, registration: Registration) -> None:
+    """Give the browser what its submission saved, when it was saved by an earlier request
+    of the same submission (``Registration.made_before``: a double click, or the form
+    sent again after going back, perhaps with other choices): the page after
+    registering shows the registration as it is, not what was sent again. Only
+    the browser that sent the submission has its token."""
+    if registration.status == Registration.Status.CONFIRMED:
+        workshops = registration.seats.values_list("workshop_id", flat=True)
+    else:
+        workshops = registration.waitlist_entries.values_list("workshop_id", flat=True)
+    ranked: dict[int, list[int]] = {}
+    for block_id, workshop_id in registration.rankings.order_by("block_id", "rank").values_list(
+        "block_id", "workshop_id"
+    ):
+        ranked.setdefault(block_id, []).append(workshop_id)
+    _keep(
+        response,
+        event,
+        {
+            "status": registration.status,
+            "calendar_key": registration.calendar_key,
+            "attendee": _shown({name: getattr(registration, name) for name in _shown_names()}),
+            "workshops": sorted(workshops),
+            "ranked": [[block, workshops] for block, workshops in ranked.items()],
+            "accept_any_workshop": registration.accept_any_workshop,
+        },
+    )
+
+
+def _shown_names() -> set[str]:
+    """The attendee's data the page after registering shows."""
+    return {"name", "email"} | {field.name for field in attendee_fields(INVOICE)}
+
+
+def _shown(attendee) -> dict:
+    shown = _shown_names()
+    return {
+        name: value for name, value in attendee.items() if name in shown and value not in ("", None)
+    }
+
+
+def _cookie_name(language: str) -> str:
+    """The cookie of the page after registering in ``language`` (each page has its own
+    path, so each language its own cookie: a cookie has one path)."""
+    return (
+        SUBMISSION_COOKIE
+        if language == settings.LANGUAGE_CODE
+        else f"{SUBMISSION_COOKIE}_{language}"
+    )
+
+
+def _keep(response, event, submission: dict) -> None:
+    value = signing.dumps(submission, salt=_submission_salt(event), compress=True)
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            path = reverse("registrations:confirmation", kwargs={"slug": event.slug})
+        response.set_cookie(
+            _cookie_name(language),
+            value,
+            max_age=int(SUBMISSION_SHOWN_FOR.total_seconds()),
+            path=path,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
 
 
 def read(request, event):
@@ -75,7 +134,7 @@ def read(request, event):
     ranked, for an event by preference); None once ``SUBMISSION_SHOWN_FOR`` has passed."""
     try:
         kept = signing.loads(
-            request.COOKIES.get(SUBMISSION_COOKIE, ""),
+            request.COOKIES.get(_cookie_name(translation.get_language()), ""),
             salt=_submission_salt(event),
             max_age=SUBMISSION_SHOWN_FOR,
         )

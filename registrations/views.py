@@ -136,6 +136,10 @@ def register(request, slug):
     except exceptions.RegistrationError as refused:
         return _registration_form_again(request, event, form, choice_errors={0: refused.message})
     else:
+        if registration.made_before:  # this submission, sent again: what it saved
+            response = redirect("registrations:confirmation", slug=event.slug)
+            submitted.remember_saved(response, event, registration)
+            return response
         status, calendar_key = registration.status, registration.calendar_key
     return _submitted(event, form, status, calendar_key)
 

@@ -247,3 +247,57 @@ def test_a_tampered_or_another_events_cookie_shows_nothing(event):
     assert "Ledig workshop" in client.get(response.url).content.decode()
     other_page = client.get(reverse("registrations:confirmation", kwargs={"slug": other.slug}))
     assert "Ledig workshop" not in other_page.content.decode()
+
+
+def test_a_form_sent_again_after_going_back_shows_what_was_saved_not_what_was_sent(event):
+    """Back, another workshop chosen, sent again: the same submission (its token), so
+    nothing changes, and the page after registering says what the registration holds."""
+    make_workshop(event.blocks.get(title="Formiddag"), title="Anden workshop", capacity=10)
+    client, first = submit(event, name="Anne Steffensen")
+    data = form_data(
+        event,
+        name="Anne Kristensen",
+        email="anne@example.org",
+        payer="personal",
+        invoice_address="Rådhusparken 2, 2600 Glostrup",
+        **choose(event, "Anden workshop", "Eftermiddagens workshop"),
+    )
+    kept = signing.loads(
+        first.cookies["fagdag_submitted"].value,
+        salt=f"registrations.views.submission:{event.pk}",
+    )
+    registration = Registration.objects.get(email="anne@example.org")
+    data["submission_token"] = str(registration.submission_token)
+
+    again = client.post(reverse("registrations:register", kwargs={"slug": event.slug}), data)
+    content = client.get(again.url).content.decode()
+
+    assert (again.status_code, again.url) == (first.status_code, first.url)
+    assert "Ledig workshop" in content and "Anden workshop" not in content
+    assert "Anne Steffensen" in content and "Anne Kristensen" not in content
+    assert [seat.workshop.title for seat in registration.seats.order_by("block__starts")] == [
+        "Ledig workshop",
+        "Eftermiddagens workshop",
+    ]
+    assert kept["workshops"] == sorted(registration.seats.values_list("workshop_id", flat=True))
+
+
+def test_the_page_after_registering_shows_it_in_the_other_language_too(event):
+    """A cookie has one path, and the page has one per language: a browser sends each
+    page only the cookie of its path (the test client sends every cookie, so each
+    browser here is given only the cookie its page would get)."""
+    _, response = submit(event)
+    pages = {"da": response.url, "en": f"/en{response.url}"}
+    names = {"da": "fagdag_submitted", "en": "fagdag_submitted_en"}
+
+    for language, path in pages.items():
+        cookie = response.cookies[names[language]]
+        assert cookie["path"] == path
+        browser = Client()
+        browser.cookies[names[language]] = cookie.value
+        content = browser.get(path).content.decode()
+        assert "Ledig workshop" in content and "Anne Steffensen" in content, language
+        assert f'lang="{language}"' in content
+    assert (
+        response.cookies["fagdag_submitted"].value == response.cookies["fagdag_submitted_en"].value
+    )
