@@ -237,3 +237,30 @@ def test_the_wishes_are_in_the_members_data_download(client, event):
         for rank_, i in enumerate((2, 0, 1), start=1)
     ]
     assert len(data["rankings"]) == 6
+
+
+def test_a_ranking_sent_again_after_going_back_shows_what_was_saved(client, event):
+    """The same submission (its token) with another order: nothing changes, and the page
+    after registering shows the ranking saved, not the one sent again."""
+    from django.core import signing
+
+    first_data = ranking_data(event, {0: (0, 1, 2)})
+    client.post(register_url(event), first_data)
+    again = client.post(
+        register_url(event),
+        {**ranking_data(event, {0: (3, 2, 1)}), "submission_token": first_data["submission_token"]},
+    )
+
+    registration = Registration.objects.get()
+    saved = list(
+        Ranking.objects.filter(registration=registration, block=event.blocks.order_by("pk")[0])
+        .order_by("rank")
+        .values_list("workshop_id", flat=True)
+    )
+    first_block_ids = workshop_ids(event)[event.blocks.order_by("pk")[0].pk]
+    assert saved == first_block_ids[:3]
+    kept = signing.loads(
+        again.cookies["fagdag_submitted"].value,
+        salt=f"registrations.views.submission:{event.pk}",
+    )
+    assert dict(kept["ranked"])[event.blocks.order_by("pk")[0].pk] == saved
