@@ -55,7 +55,12 @@ from .models import (
     WaitlistEntry,
     normalise_email,
 )
-from .services import earlier_registration, lock_event_and_workshops, made_before
+from .services import (
+    earlier_registration,
+    is_this_submitters,
+    lock_event_and_workshops,
+    made_before,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -152,13 +157,15 @@ def register_ranking(
     answers: Mapping[int, str] | None = None,
     submission_token: uuid.UUID | None = None,
     accept_any_workshop: bool = False,
+    registered_here: str | None = None,
 ) -> Registration:
     """Register a member for an event that gives seats by preference, with their ranking.
 
     ``rankings``: block id → workshop ids, first choice first; at least
     ``MINIMUM_RANKED`` per block (or all of a smaller block's). The registration
     is ``RANKED`` (no seats) until the draw. A repeated ``submission_token``
-    returns the registration it made.
+    returns the registration it made, as does a repeat from the browser that made
+    it (``registered_here``, as ``services.register``).
 
     Raises ``RankingClosed`` (the window closed, or the draw is running or
     held: see the module's locking), ``RegistrationClosed`` or
@@ -181,9 +188,10 @@ def register_ranking(
             checked = _check_rankings(event, rankings)
             # Only now, after every check a new registration meets (services.register).
             earlier = earlier_registration(event, email, submission_token)
-            if earlier is not None and submission_token is not None:
-                if earlier.submission_token == submission_token:
-                    return made_before(earlier)
+            if earlier is not None and is_this_submitters(
+                earlier, submission_token, registered_here
+            ):
+                return made_before(earlier)
             if earlier is not None:
                 queue_email(earlier, "register_again")
             else:

@@ -23,7 +23,7 @@ from events.selectors import blocks_with_workshops
 
 from . import draws, exceptions, selectors, services, submitted
 from .forms import RegistrationForm
-from .models import Registration
+from .models import Registration, new_calendar_key
 
 MAX_RANKED = 5
 
@@ -187,17 +187,18 @@ def register(request, event: Event):
                 answers=form.answers,
                 submission_token=form.cleaned_data["submission_token"],
                 accept_any_workshop=form.cleaned_data.get("accept_any_workshop", False),
+                registered_here=submitted.registered_here(request, event),
             )
         except exceptions.AlreadyRegistered as repeat:
             # Answered exactly as a new registration: the owner of the address has
             # been e-mailed, and this browser learns nothing (draws.register_ranking).
-            status = repeat.status
+            status, calendar_key = repeat.status, new_calendar_key()
         except exceptions.InvalidChoices as invalid:
             form.add_service_errors(invalid.errors)
         except exceptions.RegistrationError as refused:
             form.add_error(None, refused.message)
         else:
-            status = registration.status
+            status, calendar_key = registration.status, registration.calendar_key
         if not form.errors:
             # The page after registering (views.confirmation), bound to this browser
             # by a signed cookie: no personal link, which goes to the address alone.
@@ -206,7 +207,14 @@ def register(request, event: Event):
                 # This submission, sent again: what it saved, not what was sent now.
                 submitted.remember_saved(response, event, registration)
             else:
-                submitted.remember(response, event, form, status=status, ranked=form.rankings)
+                submitted.remember(
+                    response,
+                    event,
+                    form,
+                    status=status,
+                    calendar_key=calendar_key,
+                    ranked=form.rankings,
+                )
             return response
     return render(request, "registrations/ranking.html", {"event": event, "form": form})
 

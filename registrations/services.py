@@ -31,6 +31,7 @@ The admin and the spreadsheet import take the same locks through
 taken, and hand new seats to the waitlists through ``offer_new_seats``.
 """
 
+import secrets
 import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -88,6 +89,7 @@ __all__ = [
     "erase",
     "explain_refusal",
     "fill_free_seats",
+    "is_this_submitters",
     "leave_waitlist",
     "lock_event_and_workshops",
     "made_before",
@@ -170,6 +172,7 @@ def register(
     waitlist: bool = False,
     accept_any_workshop: bool = False,
     language: str | None = None,
+    registered_here: str | None = None,
 ) -> Registration:
     """Register an attendee with one workshop in each of the event's blocks.
 
@@ -195,6 +198,12 @@ def register(
     stored with their registration). Queues the confirmation (or waitlist)
     e-mail, in ``language`` (the one the attendee registered in; default the
     site's), which all later mails to them use too.
+
+    ``registered_here``: the calendar key of the registration this browser made
+    a moment ago (``submitted.registered_here``, from a cookie only we can
+    sign). A repeat of that registration is this submitter's own, as a repeated
+    ``submission_token`` is (the form loaded again after going back has a new
+    token): it is returned, marked ``made_before``, and nobody is e-mailed.
 
     The earlier registration is looked up before inserting, never provoked
     from the unique constraints (their refusal would put the address into
@@ -245,9 +254,10 @@ def register(
             # up rather than left to the unique constraints, whose refusal would
             # write the address into PostgreSQL's log.
             earlier = earlier_registration(event, email, submission_token)
-            if earlier is not None and submission_token is not None:
-                if earlier.submission_token == submission_token:
-                    return made_before(earlier)
+            if earlier is not None and is_this_submitters(
+                earlier, submission_token, registered_here
+            ):
+                return made_before(earlier)
             if earlier is not None:
                 queue_email(earlier, "register_again")
             else:
@@ -292,6 +302,19 @@ EARLIER_REGISTRATION = """
     WHERE (r.event_id = %s AND r.email = %s AND r.status <> %s) OR r.submission_token = %s
     LIMIT 2
 """
+
+
+def is_this_submitters(
+    registration: Registration, submission_token: uuid.UUID | None, registered_here: str | None
+) -> bool:
+    """Whether ``registration`` was made by whoever submits now: the same submission (its
+    token), or the registration this browser was told of a moment ago (its calendar key,
+    ``registered_here``)."""
+    if submission_token is not None and registration.submission_token == submission_token:
+        return True
+    return bool(registered_here) and secrets.compare_digest(
+        registration.calendar_key, registered_here
+    )
 
 
 def made_before(registration: Registration) -> Registration:

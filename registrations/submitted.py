@@ -42,7 +42,7 @@ def remember(
     invoice details given.
 
     Kept in a signed cookie, not the session: bound to this browser, gone after
-    ``SUBMISSION_SHOWN_FOR``, sent only to the pages after registering (its
+    ``SUBMISSION_SHOWN_FOR``, sent only to the event's registration pages (its
     path, in each language), and nothing of it stays on the server (or costs a
     query in the rush). The browser can read what it sent itself, and cannot
     change it.
@@ -86,6 +86,7 @@ def remember_saved(response, event, registration: Registration) -> None:
             "workshops": sorted(workshops),
             "ranked": [[block, workshops] for block, workshops in ranked.items()],
             "accept_any_workshop": registration.accept_any_workshop,
+            "again": True,
         },
     )
 
@@ -113,10 +114,12 @@ def _cookie_name(language: str) -> str:
 
 
 def _keep(response, event, submission: dict) -> None:
+    """The cookie, for the event's registration pages in each language: the page after
+    registering shows it, and the form's submissions carry it (``registered_here``)."""
     value = signing.dumps(submission, salt=_submission_salt(event), compress=True)
     for language, _name in settings.LANGUAGES:
         with translation.override(language):
-            path = reverse("registrations:confirmation", kwargs={"slug": event.slug})
+            path = reverse("registrations:register", kwargs={"slug": event.slug})
         response.set_cookie(
             _cookie_name(language),
             value,
@@ -128,17 +131,35 @@ def _keep(response, event, submission: dict) -> None:
         )
 
 
-def read(request, event):
-    """What this browser sent to ``event`` a short while ago, as an unsaved registration with
-    its seats or waitlist places, and its ranking (a list of blocks with the workshops
-    ranked, for an event by preference); None once ``SUBMISSION_SHOWN_FOR`` has passed."""
+def registered_here(request, event) -> str | None:
+    """The calendar key of the registration this browser made for ``event`` a short while
+    ago, as we told it (the cookie is signed), or None. The services take a repeat of
+    that registration's address from this browser as the same member's (the form loaded
+    again after going back carries a new submission token). A repeat of a registered
+    address gets a calendar key of its own, which matches no registration."""
+    kept = _kept(request, event)
+    if kept is None:
+        return None
+    return kept.get("calendar_key") or None
+
+
+def _kept(request, event) -> dict | None:
     try:
-        kept = signing.loads(
+        return signing.loads(
             request.COOKIES.get(_cookie_name(translation.get_language()), ""),
             salt=_submission_salt(event),
             max_age=SUBMISSION_SHOWN_FOR,
         )
     except signing.BadSignature:  # none, another event's, tampered with or too old
+        return None
+
+
+def read(request, event):
+    """What this browser sent to ``event`` a short while ago, as an unsaved registration with
+    its seats or waitlist places, and its ranking (a list of blocks with the workshops
+    ranked, for an event by preference); None once ``SUBMISSION_SHOWN_FOR`` has passed."""
+    kept = _kept(request, event)
+    if kept is None:
         return None
     registration = Registration(
         event=event,
@@ -147,6 +168,7 @@ def read(request, event):
         accept_any_workshop=kept.get("accept_any_workshop", False),
         **kept["attendee"],
     )
+    registration.made_before = kept.get("again", False)
     ranked = dict(kept.get("ranked", []))
     workshops = Workshop.objects.select_related("block").filter(
         pk__in={*kept["workshops"], *(pk for pks in ranked.values() for pk in pks)},

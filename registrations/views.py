@@ -121,6 +121,7 @@ def register(request, slug):
             answers=form.answers,
             submission_token=form.cleaned_data["submission_token"],
             language=translation.get_language(),
+            registered_here=submitted.registered_here(request, event),
             **form.waitlist_choices,
         )
     except exceptions.AlreadyRegistered as repeat:

@@ -264,3 +264,24 @@ def test_a_ranking_sent_again_after_going_back_shows_what_was_saved(client, even
         salt=f"registrations.views.submission:{event.pk}",
     )
     assert dict(kept["ranked"])[event.blocks.order_by("pk")[0].pk] == saved
+
+
+def test_the_same_browser_ranking_again_with_a_new_token_changes_nothing(client, event):
+    """The form loaded again (a new token) from the browser that ranked: its own wishes,
+    shown as saved, and no "someone tried to register you again" e-mail."""
+    from registrations.models import OutgoingEmail
+
+    client.post(register_url(event), ranking_data(event, {0: (0, 1, 2)}))
+    again = client.post(register_url(event), ranking_data(event, {0: (3, 2, 1)}))
+
+    content = client.get(again["Location"]).content.decode()
+    assert "Du havde allerede sendt dine ønsker med denne adresse" in content
+    assert Registration.objects.count() == 1
+    assert not OutgoingEmail.objects.filter(kind="register_again").exists()
+    first_block = event.blocks.order_by("pk")[0]
+    saved = list(
+        Ranking.objects.filter(block=first_block)
+        .order_by("rank")
+        .values_list("workshop_id", flat=True)
+    )
+    assert saved == workshop_ids(event)[first_block.pk][:3]
