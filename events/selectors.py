@@ -62,7 +62,8 @@ EVENT_SEATS = """
 """
 
 
-def _rows(sql: str, params: list) -> list[tuple]:
+def read_rows(sql: str, params: list) -> list[tuple]:
+    """The rows of a hand-written read (the reads below, and the registrations' own)."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -73,7 +74,7 @@ def event_seats(event_id: int) -> tuple[tuple[int, int | None, int | None, int |
     (block id, None, None, None) for a block without workshops:
     ``WorkshopBlock.objects.filter(event_id=event_id).values_list("pk", "workshops__pk",
     "workshops__capacity", "workshops__seats_taken")``, in no particular order."""
-    return tuple(_rows(EVENT_SEATS, [event_id]))
+    return tuple(read_rows(EVENT_SEATS, [event_id]))
 
 
 def get_public_event_with_programme_version(*, slug: str) -> Event:

@@ -57,6 +57,7 @@ from .models import (
 )
 from .services import (
     earlier_registration,
+    explain_refusal,
     is_this_submitters,
     lock_event_and_workshops,
     made_before,
@@ -211,10 +212,10 @@ def register_ranking(
                 queue_email(registration, "ranked")
                 return registration
     except (IntegrityError, RegistrationError) as refused:
-        if submission_token is not None:
-            earlier = Registration.objects.filter(submission_token=submission_token).first()
-            if earlier is not None:
-                return made_before(earlier)
+        # Nothing was saved. This very submission, made earlier, gets the same answer.
+        earlier = explain_refusal(submission_token=submission_token)
+        if earlier is not None:
+            return made_before(earlier)
         if not isinstance(refused, IntegrityError):
             raise
         # The constraints refused a registration of the same address committed

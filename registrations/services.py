@@ -43,7 +43,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, Workshop
-from events.selectors import BLOCK_PK, CAPACITY, SEATS_TAKEN, WORKSHOP_PK, event_seats
+from events.selectors import BLOCK_PK, CAPACITY, SEATS_TAKEN, WORKSHOP_PK, event_seats, read_rows
 
 from .emails import queue_email
 from .exceptions import (
@@ -330,7 +330,7 @@ def earlier_registration(
     ``Registration.objects.filter(Q(event=event, email=email) & ~Q(status="cancelled")
     | Q(submission_token=submission_token))``, the one with the token first."""
     token = _token_value(submission_token)
-    rows = _read(
+    rows = read_rows(
         EARLIER_REGISTRATION, [token, event.pk, email, Registration.Status.CANCELLED.value, token]
     )
     if not rows:
@@ -344,12 +344,6 @@ def _token_value(submission_token: uuid.UUID | None):
     return Registration._meta.get_field("submission_token").get_db_prep_value(
         submission_token, connection
     )
-
-
-def _read(sql: str, params: list) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def _create_registration(
@@ -406,7 +400,7 @@ def explain_refusal(*, submission_token: uuid.UUID | None) -> Registration | Non
     """
     if submission_token is None:
         return None
-    rows = _read(SUBMITTED_BEFORE, [_token_value(submission_token)])
+    rows = read_rows(SUBMITTED_BEFORE, [_token_value(submission_token)])
     return Registration.objects.get(pk=rows[0][0]) if rows else None
 
 
